@@ -1,0 +1,1 @@
+"""gridmap's outer layer: the FastAPI app and the `gridmap` command line."""

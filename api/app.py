@@ -1,0 +1,51 @@
+"""The FastAPI application factory: settings, database, routers, static assets, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from api.errors import register_error_handlers
+from api.routes import health
+from geo.db import make_engine, make_sessionmaker, resolve_database_url
+from geo.settings import DatabaseSettings, GeoSettings, LocalDbSettings
+
+
+@dataclass
+class AppSettings:
+    """Everything the app needs, built once by `create_app` (or handed in by tests)."""
+
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    local_db: LocalDbSettings = field(default_factory=LocalDbSettings)
+    geo: GeoSettings = field(default_factory=GeoSettings)
+    database_url: str | None = None
+
+
+def create_app(settings: AppSettings | None = None) -> FastAPI:
+    """Build the gridmap app; the database engine is opened in the lifespan."""
+    settings = settings or AppSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.database_url or resolve_database_url(settings.database, settings.local_db)
+        engine = make_engine(url, pool_size=settings.database.pool_size)
+        app.state.sessionmaker = make_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="gridmap 网格化信访地图",
+        description="Grid-management map of a district petition office: boundaries, grid "
+        "cells, point lookup and maps, served from PostGIS.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.geo_settings = settings.geo
+    register_error_handlers(app)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,1 @@
+"""gridmap spatial core: boundaries, grids, CRS, and the SQL that serves them (no HTTP here)."""

@@ -1,0 +1,36 @@
+"""Domain errors raised by the spatial core; `api` maps each to an HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class GridmapError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+class LocalDbError(GridmapError):
+    """The project-local PostgreSQL cluster could not be installed, started or reached."""
+
+
+class DatabaseUnavailable(GridmapError):
+    """The database cannot be reached or lacks PostGIS."""
+
+
+class NotFound(GridmapError):
+    """The thing asked for does not exist (or is outside the caller's scope)."""
+
+
+class InvalidInput(GridmapError):
+    """Input that cannot be processed; `field` names the offending parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class ImportRejected(GridmapError):
+    """A boundary or case import that failed validation; nothing was written."""
+
+    def __init__(self, report: object) -> None:
+        super().__init__("import rejected")
+        self.report = report

@@ -1,0 +1,59 @@
+"""Settings for the spatial core, read from GRIDMAP_* environment variables.
+
+Only the app factory and the CLI build these; everything else receives them as arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseSettings(BaseSettings):
+    """Where the database is; empty `database_url` means the project-local PostGIS cluster."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
+
+    database_url: str = ""
+    test_database_url: str = ""
+    pool_size: int = 5
+
+
+class LocalDbSettings(BaseSettings):
+    """The project-local PostgreSQL/PostGIS cluster started when no database URL is given."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_LOCALDB_", extra="ignore")
+
+    data_dir: Path = PROJECT_ROOT / ".pgdata"
+    state_dir: Path = PROJECT_ROOT / ".local"
+    host: str = "127.0.0.1"
+    port: int = 55432
+    database: str = "gridmap"
+    test_database: str = "gridmap_test"
+    pg_bin: Path = Path("/usr/lib/postgresql/15/bin")
+
+
+class GeoSettings(BaseSettings):
+    """Spatial rules: metric CRS and tolerances used by validation and assignment."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
+
+    # CGCS2000 / 3-degree Gauss-Kruger CM 123E covers Dalian; metres for buffers and areas.
+    metric_crs: str = "EPSG:4551"
+    # A child may stick out of its parent by this many metres (digitising noise).
+    parent_tolerance_m: float = Field(default=1.0, ge=0)
+    # Overlaps and gaps smaller than this many square metres are reported as warnings only.
+    sliver_area_m2: float = Field(default=1.0, ge=0)
+
+
+class ServerSettings(BaseSettings):
+    """Where uvicorn listens."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
