@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 
 from api.errors import register_error_handlers
-from api.routes import health
+from api.routes import grids, health
 from geo.db import make_engine, make_sessionmaker, resolve_database_url
 from geo.settings import DatabaseSettings, GeoSettings, LocalDbSettings
 
@@ -48,4 +48,5 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.state.geo_settings = settings.geo
     register_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(grids.router)
     return app

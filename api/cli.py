@@ -7,7 +7,6 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,8 +24,7 @@ def _database_url(*, start: bool = True, test: bool = False) -> str:
 
     db, local = DatabaseSettings(), LocalDbSettings()
     if not db.database_url and start:
-        durable = os.environ.get("GRIDMAP_LOCALDB_DURABLE", "1") != "0"
-        localdb.up(local, durable=durable)
+        localdb.up(local)
     return resolve_database_url(db, local, test=test)
 
 
@@ -36,7 +34,9 @@ def cmd_db_up(args: argparse.Namespace) -> int:
         print("GRIDMAP_DATABASE_URL is set: using that server, no local cluster started.")
         return 0
     local = LocalDbSettings()
-    localdb.up(local, durable=not args.fast)
+    if args.fast:
+        local = local.model_copy(update={"durable": False})
+    localdb.up(local)
     print(f"PostGIS cluster running on {local.host}:{local.port} (data: {localdb.data_dir(local)})")
     return 0
 
@@ -79,6 +79,112 @@ def cmd_system_test_deps(args: argparse.Namespace) -> int:
     return 0
 
 
+def _session(url: str):  # type: ignore[no-untyped-def]
+    from geo.db import make_engine, make_sessionmaker
+
+    return make_sessionmaker(make_engine(url, pool_size=1))()
+
+
+def cmd_boundaries_import(args: argparse.Namespace) -> int:
+    """Validate a boundary file and write it as a new generation (nothing if it fails)."""
+    from geo.boundaries import import_boundaries
+
+    with _session(_database_url()) as session:
+        report = import_boundaries(session, Path(args.path), args.level, crs=args.crs,
+                                   dry_run=args.dry_run, activate=args.activate,
+                                   settings=GeoSettings())
+        if report.ok and not args.dry_run:
+            session.commit()
+        else:
+            session.rollback()
+    print(report.format())
+    if args.dry_run and report.ok:
+        print("dry run: nothing was written")
+    return 0 if report.ok else 1
+
+
+def cmd_boundaries_activate(args: argparse.Namespace) -> int:
+    """Make a generation the active one of its level."""
+    from geo.boundaries import activate_generation
+
+    with _session(_database_url()) as session:
+        level = activate_generation(session, args.generation)
+        session.commit()
+    print(f"generation {args.generation} is now the active {level} generation")
+    return 0
+
+
+def cmd_boundaries_generations(args: argparse.Namespace) -> int:
+    """List boundary generations, newest first."""
+    from geo.boundaries import list_generations
+
+    with _session(_database_url()) as session:
+        gens = list_generations(session)
+    print(f"{'id':>4}  {'level':9}  {'active':6}  {'features':>8}  created            source")
+    for g in gens:
+        print(f"{g.id:>4}  {g.level:9}  {'yes' if g.is_active else '':6}  {g.feature_count:>8}  "
+              f"{g.created_at:%Y-%m-%d %H:%M}   {g.source_path}")
+    return 0
+
+
+def _load_demo(url: str) -> bool:
+    from geo.demo.load import load_demo_boundaries
+
+    with _session(url) as session:
+        reports = load_demo_boundaries(session, GeoSettings())
+        ok = all(r.ok for r in reports)
+        session.commit() if ok else session.rollback()
+    for r in reports:
+        if r.skipped_unchanged:
+            print(f"{r.level:9} unchanged (generation {r.generation_id}, {r.feature_count} features)")
+        else:
+            print(r.format())
+    return ok
+
+
+def cmd_demo_load(args: argparse.Namespace) -> int:
+    """Load the committed Zhongshan demo boundaries (idempotent)."""
+    url = _database_url()
+    from geo.migrate import upgrade
+
+    upgrade(url)
+    return 0 if _load_demo(url) else 1
+
+
+def cmd_demo_generate(args: argparse.Namespace) -> int:
+    """Regenerate the demo 街道/社区/网格 polygons inside the real district outline."""
+    from geo.demo.district import write_demo_district
+
+    paths = write_demo_district(Path(args.out), seed=args.seed)
+    for level, path in paths.items():
+        print(f"{level:9} {path}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the app with uvicorn."""
+    import uvicorn
+
+    server = ServerSettings()
+    host, port = args.host or server.host, args.port or server.port
+    base = f"http://{host}:{port}"
+    print(f"gridmap serving on {base}\n  map:    {base}/map\n  health: {base}/health\n"
+          f"  lookup: {base}/grids/lookup?lon=121.66&lat=38.92\n  API:    {base}/docs", flush=True)
+    uvicorn.run("api.main:app", host=host, port=port, log_level="info")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """The main job: database up, migrated, demo loaded, app served."""
+    from geo.migrate import upgrade
+
+    url = _database_url()
+    upgrade(url)
+    if not _load_demo(url):
+        return 1
+    return cmd_serve(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(prog="gridmap", description="gridmap 网格化信访地图")
@@ -97,6 +203,36 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("url", help="print the database URL")
     p.add_argument("--test", action="store_true")
     p.set_defaults(func=cmd_db_url)
+
+    bnd = sub.add_parser("boundaries", help="boundary files and generations").add_subparsers(
+        dest="action", required=True)
+    p = bnd.add_parser("import", help="validate a boundary file and load it as a generation")
+    p.add_argument("path", help="GeoJSON, GeoPackage or Shapefile")
+    p.add_argument("--level", required=True, choices=["district", "street", "community", "grid"])
+    p.add_argument("--crs", help="wgs84|cgcs2000|gcj02|bd09|EPSG:n (default: what the file says)")
+    p.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    p.add_argument("--activate", action="store_true", help="make the new generation active")
+    p.set_defaults(func=cmd_boundaries_import)
+    p = bnd.add_parser("activate", help="make a generation the active one of its level")
+    p.add_argument("generation", type=int)
+    p.set_defaults(func=cmd_boundaries_activate)
+    bnd.add_parser("generations", help="list generations").set_defaults(
+        func=cmd_boundaries_generations)
+
+    demo = sub.add_parser("demo", help="the Zhongshan demo").add_subparsers(
+        dest="action", required=True)
+    demo.add_parser("load", help="load the demo boundaries").set_defaults(func=cmd_demo_load)
+    p = demo.add_parser("generate", help="regenerate data/boundaries (fixed seed)")
+    p.add_argument("--out", default=str(PROJECT_ROOT / "data" / "boundaries"))
+    p.add_argument("--seed", type=int, default=20200101)
+    p.set_defaults(func=cmd_demo_generate)
+
+    for name, func, text in (("serve", cmd_serve, "serve the app"),
+                             ("run", cmd_run, "db up, migrate, load the demo, serve")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--host", help="default GRIDMAP_HOST or 127.0.0.1")
+        p.add_argument("--port", type=int, help="default GRIDMAP_PORT or 8000")
+        p.set_defaults(func=func)
 
     system = sub.add_parser("system", help="system packages").add_subparsers(
         dest="action", required=True)

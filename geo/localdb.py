@@ -127,7 +127,7 @@ def _initdb(settings: LocalDbSettings, ddir: Path) -> None:
         os.unlink(tmp.name)
 
 
-def _start(settings: LocalDbSettings, ddir: Path, durable: bool) -> None:
+def _start(settings: LocalDbSettings, ddir: Path) -> None:
     if _port_in_use(settings.host, settings.port):
         raise LocalDbError(
             f"port {settings.port} on {settings.host} is taken by another server; gridmap will not "
@@ -137,7 +137,7 @@ def _start(settings: LocalDbSettings, ddir: Path, durable: bool) -> None:
         f"-c listen_addresses={settings.host}", f"-p {settings.port}",
         "-c unix_socket_directories=''",
     ]
-    if not durable:
+    if not settings.durable:
         # Throw-away clusters (CI, tests): crash safety is not worth the fsyncs.
         opts += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
     _run(_as_postgres([
@@ -169,7 +169,7 @@ def _ensure_database(settings: LocalDbSettings, name: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')  # name comes from settings, not a request
 
 
-def up(settings: LocalDbSettings, *, durable: bool = True) -> str:
+def up(settings: LocalDbSettings) -> str:
     """Install, initialise and start the local cluster as needed; return the app database URL."""
     ensure_packages(settings)
     ddir = data_dir(settings)
@@ -177,7 +177,7 @@ def up(settings: LocalDbSettings, *, durable: bool = True) -> str:
         print(f"gridmap: creating a PostGIS cluster in {ddir} ...", flush=True)
         _initdb(settings, ddir)
     if not status(settings).running:
-        _start(settings, ddir, durable)
+        _start(settings, ddir)
     _ensure_database(settings, settings.database)
     return local_url(settings, settings.database)
 

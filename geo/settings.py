@@ -35,6 +35,8 @@ class LocalDbSettings(BaseSettings):
     database: str = "gridmap"
     test_database: str = "gridmap_test"
     pg_bin: Path = Path("/usr/lib/postgresql/15/bin")
+    # False for throw-away clusters (CI): fsync and full-page writes off.
+    durable: bool = True
 
 
 class GeoSettings(BaseSettings):
@@ -42,12 +44,12 @@ class GeoSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
 
-    # CGCS2000 / 3-degree Gauss-Kruger CM 123E covers Dalian; metres for buffers and areas.
-    metric_crs: str = "EPSG:4551"
-    # A child may stick out of its parent by this many metres (digitising noise).
-    parent_tolerance_m: float = Field(default=1.0, ge=0)
-    # Overlaps and gaps smaller than this many square metres are reported as warnings only.
-    sliver_area_m2: float = Field(default=1.0, ge=0)
+    # CGCS2000 / 3-degree Gauss-Kruger CM 123E (EPSG:4550) covers Dalian; metres for buffers
+    # and areas. DESIGN.md names EPSG:4551, which is the CM 126E zone: see geo.crs.
+    metric_crs: str = "EPSG:4550"
+    # Digitising tolerance in metres: a child may stick out of its parent by this much, and
+    # gaps or overlaps narrower than this are slivers (warnings), not errors.
+    tolerance_m: float = Field(default=1.0, ge=0)
 
 
 class ServerSettings(BaseSettings):
