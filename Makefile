@@ -11,6 +11,8 @@ run: $(STAMP)
 	$(BIN)/gridmap run
 
 test: $(STAMP)
+	$(BIN)/ruff check api geo static_map tests
+	$(BIN)/mypy
 	$(BIN)/gridmap db up
 	$(BIN)/gridmap system test-deps
 	$(BIN)/pytest

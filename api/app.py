@@ -7,11 +7,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from api.errors import register_error_handlers
-from api.routes import grids, health
+from api.routes import grids, health, maps
 from geo.db import make_engine, make_sessionmaker, resolve_database_url
 from geo.settings import DatabaseSettings, GeoSettings, LocalDbSettings
+from static_map.assets import static_mounts
 
 
 @dataclass
@@ -38,7 +41,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         finally:
             engine.dispose()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc with Swagger UI and ReDoc served locally, not from a CDN.
+    app = FastAPIOffline(
+        static_url="/static/docs",
         title="gridmap 网格化信访地图",
         description="Grid-management map of a district petition office: boundaries, grid "
         "cells, point lookup and maps, served from PostGIS.",
@@ -46,7 +51,12 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.geo_settings = settings.geo
+    app.state.map_cache = {}
     register_error_handlers(app)
     app.include_router(health.router)
     app.include_router(grids.router)
+    app.include_router(maps.router)
+    # Leaflet, jQuery and our own CSS come from gridmap itself: offices often have no internet.
+    for prefix, directory in static_mounts().items():
+        app.mount(prefix, StaticFiles(directory=directory), name=prefix.strip("/"))
     return app

@@ -7,13 +7,22 @@ never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from geo import localdb
 from geo.errors import GridmapError
-from geo.settings import PROJECT_ROOT, DatabaseSettings, GeoSettings, LocalDbSettings, ServerSettings
+from geo.settings import (
+    PROJECT_ROOT,
+    DatabaseSettings,
+    GeoSettings,
+    LocalDbSettings,
+    ServerSettings,
+)
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -44,14 +53,16 @@ def cmd_db_up(args: argparse.Namespace) -> int:
 def cmd_db_down(args: argparse.Namespace) -> int:
     """Stop the project-local cluster."""
     stopped = localdb.down(LocalDbSettings())
-    print("stopped the local PostGIS cluster" if stopped else "the local PostGIS cluster was not running")
+    print("stopped the local PostGIS cluster" if stopped
+          else "the local PostGIS cluster was not running")
     return 0
 
 
 def cmd_db_status(args: argparse.Namespace) -> int:
     """Report whether the local cluster exists and runs."""
     st = localdb.status(LocalDbSettings())
-    print(f"data: {st.data_dir}  initialised: {st.initialised}  running: {st.running}  port: {st.port}")
+    print(f"data: {st.data_dir}  initialised: {st.initialised}  running: {st.running}  "
+          f"port: {st.port}")
     return 0 if st.running else 3
 
 
@@ -136,7 +147,8 @@ def _load_demo(url: str) -> bool:
         session.commit() if ok else session.rollback()
     for r in reports:
         if r.skipped_unchanged:
-            print(f"{r.level:9} unchanged (generation {r.generation_id}, {r.feature_count} features)")
+            print(f"{r.level:9} unchanged (generation {r.generation_id}, "
+                  f"{r.feature_count} features)")
         else:
             print(r.format())
     return ok
@@ -253,6 +265,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except SQLAlchemyError as exc:
+        first = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        print(f"gridmap: database error: {first}\n(is the schema migrated? `gridmap db migrate`)",
+              file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 — a user gets a message; GRIDMAP_DEBUG=1 the trace
+        if os.environ.get("GRIDMAP_DEBUG"):
+            raise
+        print(f"gridmap: unexpected error: {type(exc).__name__}: {exc} "
+              "(GRIDMAP_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

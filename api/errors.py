@@ -1,4 +1,4 @@
-"""Domain errors to HTTP responses, registered in one loop; bodies keep FastAPI's {"detail"} shape."""
+"""Domain errors to HTTP responses, registered in one loop; bodies keep the {"detail"} shape."""
 
 from __future__ import annotations
 

@@ -14,7 +14,8 @@ from geo.errors import DatabaseUnavailable
 from geo.settings import DatabaseSettings, LocalDbSettings
 
 
-def resolve_database_url(db: DatabaseSettings, local: LocalDbSettings, *, test: bool = False) -> str:
+def resolve_database_url(db: DatabaseSettings, local: LocalDbSettings, *,
+                         test: bool = False) -> str:
     """The URL to use: GRIDMAP_DATABASE_URL if given, else the project-local cluster."""
     if db.database_url:
         if not test:

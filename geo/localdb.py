@@ -19,8 +19,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from geo.errors import LocalDbError
-from geo.system_packages import apt_install
 from geo.settings import LocalDbSettings
+from geo.system_packages import apt_install
 
 APT_PACKAGES = ("postgresql-15", "postgresql-15-postgis-3")
 POSTGIS_CONTROL = Path("/usr/share/postgresql/15/extension/postgis.control")
@@ -63,11 +63,12 @@ def ensure_packages(settings: LocalDbSettings) -> None:
 def _postgres_can_reach(path: Path) -> bool:
     if not _is_root():
         return True
-    return subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(path)]).returncode == 0
+    probe = ["runuser", "-u", "postgres", "--", "test", "-x", str(path)]
+    return subprocess.run(probe).returncode == 0
 
 
 def data_dir(settings: LocalDbSettings) -> Path:
-    """The real data directory; `.pgdata` may be a link to it when postgres can't enter the project."""
+    """The real data directory (`.pgdata` links elsewhere when postgres can't enter the project)."""
     link = settings.data_dir
     if link.is_symlink() or link.exists():
         return Path(os.path.realpath(link))

@@ -9,6 +9,10 @@ import time
 
 from geo.errors import LocalDbError
 
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
 # Headless browser tests (Chinese labels need a CJK font) and GDAL as a real OGC API client.
 TEST_PACKAGES = {
     "chromium": "/usr/bin/chromium",

@@ -31,10 +31,11 @@ def _no_database(reason: str) -> None:
 def _recreate(url: str) -> None:
     """Drop and create the test database (on the same server as the app's)."""
     u = make_url(url)
-    admin = u.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    admin = u.set(drivername="postgresql", database="postgres")
+    admin_url = admin.render_as_string(hide_password=False)
     name = u.database
     assert name and name.endswith("test"), f"refusing to recreate non-test database {name!r}"
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -90,3 +91,15 @@ def client(app_settings: AppSettings, session: Session) -> Iterator[TestClient]:
     app.dependency_overrides[get_session] = lambda: session
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def zhongshan(engine: Engine) -> None:
+    """The generated Zhongshan demo boundaries, loaded once (committed) through the importer."""
+    from geo.demo.load import load_demo_boundaries
+    from geo.settings import GeoSettings
+
+    with Session(engine) as sess:
+        reports = load_demo_boundaries(sess, GeoSettings())
+        assert all(r.ok for r in reports), "\n".join(r.format() for r in reports)
+        sess.commit()

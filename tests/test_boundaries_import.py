@@ -138,7 +138,8 @@ def test_unrepairable_polygon_is_rejected(session: Session, squares: None, tmp_p
     assert (err.row, err.code) == (9, grid_code(1))
 
 
-def test_duplicate_code_names_the_first_row(session: Session, squares: None, tmp_path: Path) -> None:
+def test_duplicate_code_names_the_first_row(session: Session, squares: None,
+                                            tmp_path: Path) -> None:
     feats = grid_features()
     feats[8]["properties"]["code"] = grid_code(8)
     report = _grid_import(session, write_fc(tmp_path / "g.geojson", feats))

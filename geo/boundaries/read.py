@@ -87,7 +87,8 @@ def _source_crs(frame: gpd.GeoDataFrame, crs: str | None,
     return declared
 
 
-def read_boundary_file(path: Path, crs: str | None, report: ImportReport) -> gpd.GeoDataFrame | None:
+def read_boundary_file(path: Path, crs: str | None,
+                       report: ImportReport) -> gpd.GeoDataFrame | None:
     """The file's features with canonical columns and WGS84 geometry; None if unreadable."""
     if not path.is_file():
         report.error("unreadable", f"no such file: {path}")

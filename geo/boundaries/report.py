@@ -54,11 +54,13 @@ class ImportReport:
         """True when no problem blocks the import."""
         return not self.errors
 
-    def error(self, kind: str, message: str, row: int | None = None, code: str | None = None) -> None:
+    def error(self, kind: str, message: str, row: int | None = None,
+              code: str | None = None) -> None:
         """Record a blocking problem."""
         self.problems.append(Problem("error", kind, message, row, code))
 
-    def warn(self, kind: str, message: str, row: int | None = None, code: str | None = None) -> None:
+    def warn(self, kind: str, message: str, row: int | None = None,
+             code: str | None = None) -> None:
         """Record a non-blocking problem."""
         self.problems.append(Problem("warning", kind, message, row, code))
 

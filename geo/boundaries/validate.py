@@ -82,7 +82,8 @@ def _check_geometry(frame: gpd.GeoDataFrame, report: ImportReport) -> np.ndarray
             reason = shapely.is_valid_reason(geom)
             repaired = _polygonal(shapely.make_valid(geom))
             if repaired.is_empty or repaired.area == 0:
-                report.error("invalid_geometry", f"invalid ({reason}) and not repairable", row, code)
+                report.error("invalid_geometry", f"invalid ({reason}) and not repairable",
+                             row, code)
                 fixed.append(None)
                 continue
             report.warn("repaired_geometry", f"invalid ({reason}); repaired with make_valid",

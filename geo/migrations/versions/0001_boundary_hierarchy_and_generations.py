@@ -4,9 +4,8 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-24 22:29:08.813044
 """
-from alembic import op
 import sqlalchemy as sa
-import geoalchemy2
+from alembic import op
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 

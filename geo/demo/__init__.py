@@ -1,0 +1,1 @@
+"""Demo data for the reference district: generated (示意) boundaries inside real outlines."""
