@@ -11,9 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from api.errors import register_error_handlers
-from api.routes import grids, health, maps
+from api.limits import BodySizeLimit
+from api.routes import cases, grids, health, maps
 from geo.db import make_engine, make_sessionmaker, resolve_database_url
-from geo.settings import DatabaseSettings, GeoSettings, LocalDbSettings
+from geo.settings import CaseSettings, DatabaseSettings, GeoSettings, LocalDbSettings
 from static_map.assets import static_mounts
 
 
@@ -24,6 +25,8 @@ class AppSettings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     local_db: LocalDbSettings = field(default_factory=LocalDbSettings)
     geo: GeoSettings = field(default_factory=GeoSettings)
+    cases: CaseSettings = field(default_factory=CaseSettings)
+    max_body_bytes: int = 1_000_000
     database_url: str | None = None
 
 
@@ -51,11 +54,15 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.geo_settings = settings.geo
+    app.state.case_settings = settings.cases
     app.state.map_cache = {}
+    app.state.geocoder = None
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     register_error_handlers(app)
     app.include_router(health.router)
     app.include_router(grids.router)
     app.include_router(maps.router)
+    app.include_router(cases.router)
     # Leaflet, jQuery and our own CSS come from gridmap itself: offices often have no internet.
     for prefix, directory in static_mounts().items():
         app.mount(prefix, StaticFiles(directory=directory), name=prefix.strip("/"))

@@ -197,6 +197,60 @@ def cmd_run(args: argparse.Namespace) -> int:
     return cmd_serve(args)
 
 
+def cmd_reference_load(args: argparse.Namespace) -> int:
+    """Load units and categories (geo/data/*.csv) and a unit for every 街道/社区."""
+    from geo.cases.reference import ensure_area_units, load_reference_data
+
+    with _session(_database_url()) as session:
+        units, cats = load_reference_data(session)
+        areas = ensure_area_units(session)
+        session.commit()
+    print(f"{units} units, {cats} categories, {areas} 街道/社区 units")
+    return 0
+
+
+def cmd_grids_assign(args: argparse.Namespace) -> int:
+    """Put a person (grid worker / leader) or a unit in charge of a grid from a date."""
+    from datetime import date
+
+    from geo.cases.people import assign_grid_person, assign_grid_unit
+    from geo.errors import InvalidInput, NotFound
+
+    try:
+        start = date.fromisoformat(args.start) if args.start else None
+    except ValueError:
+        print(f"gridmap: error: --start {args.start!r} is not a date (YYYY-MM-DD)",
+              file=sys.stderr)
+        return 2
+    with _session(_database_url()) as session:
+        try:
+            if args.unit:
+                assign_grid_unit(session, args.grid, args.unit, start)
+                what = f"unit {args.unit}"
+            else:
+                assign_grid_person(session, args.grid, args.person, args.role, start)
+                what = f"{args.role} {args.person}"
+        except (InvalidInput, NotFound) as exc:
+            field = getattr(exc, "field", "grid")
+            print(f"gridmap: error: --{field}: {exc}", file=sys.stderr)
+            return 2
+        session.commit()
+    print(f"grid {args.grid}: {what} from {start or 'today'}")
+    return 0
+
+
+def cmd_cases_reassign(args: argparse.Namespace) -> int:
+    """Re-run grid assignment for every located case (after a new grid generation)."""
+    from geo.cases.intake import reassign_all
+    from geo.settings import CaseSettings
+
+    with _session(_database_url()) as session:
+        counts = reassign_all(session, CaseSettings())
+        session.commit()
+    print("reassigned: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(prog="gridmap", description="gridmap 网格化信访地图")
@@ -245,6 +299,27 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--host", help="default GRIDMAP_HOST or 127.0.0.1")
         p.add_argument("--port", type=int, help="default GRIDMAP_PORT or 8000")
         p.set_defaults(func=func)
+
+    ref = sub.add_parser("reference", help="units and categories").add_subparsers(
+        dest="action", required=True)
+    ref.add_parser("load", help="load units and categories").set_defaults(
+        func=cmd_reference_load)
+
+    grids = sub.add_parser("grids", help="grid people").add_subparsers(dest="action",
+                                                                       required=True)
+    p = grids.add_parser("assign", help="a grid worker, grid leader or unit for a grid")
+    p.add_argument("--grid", required=True, help="15-digit grid code")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--person", help="name of the grid worker / grid leader")
+    who.add_argument("--unit", help="unit code (e.g. a 社区 code) responsible for the grid")
+    p.add_argument("--role", choices=["grid_worker", "grid_leader"], default="grid_worker")
+    p.add_argument("--start", help="first day on duty, YYYY-MM-DD (default today)")
+    p.set_defaults(func=cmd_grids_assign)
+
+    cases = sub.add_parser("cases", help="petition cases").add_subparsers(dest="action",
+                                                                          required=True)
+    cases.add_parser("reassign", help="re-assign every located case to the active grids"
+                     ).set_defaults(func=cmd_cases_reassign)
 
     system = sub.add_parser("system", help="system packages").add_subparsers(
         dest="action", required=True)

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from geo.settings import GeoSettings
+from geo.geocode.base import Geocoder
+from geo.settings import CaseSettings, GeoSettings
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -24,5 +25,25 @@ def get_geo_settings(request: Request) -> GeoSettings:
     return settings
 
 
+def get_case_settings(request: Request) -> CaseSettings:
+    """The case intake settings the app was created with."""
+    settings: CaseSettings = request.app.state.case_settings
+    return settings
+
+
+def get_geocoder(request: Request, session: Annotated[Session, Depends(get_session)]
+                 ) -> Geocoder | None:
+    """The offline gazetteer geocoder, loaded once per process (None without a gazetteer)."""
+    state = request.app.state
+    if getattr(state, "geocoder", None) is None:
+        from geo.geocode.matcher import GazetteerGeocoder
+
+        state.geocoder = GazetteerGeocoder.from_session(session)
+    geocoder: Geocoder = state.geocoder
+    return geocoder
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+CaseSettingsDep = Annotated[CaseSettings, Depends(get_case_settings)]
+GeocoderDep = Annotated[Geocoder | None, Depends(get_geocoder)]
 GeoSettingsDep = Annotated[GeoSettings, Depends(get_geo_settings)]

@@ -18,7 +18,8 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
 
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidInput)
-    detail = [{"loc": ["query", exc.field], "msg": exc.message, "type": "value_error"}]
+    loc = [exc.where, *exc.field.split(".")]
+    detail = [{"loc": loc, "msg": exc.message, "type": "value_error"}]
     return JSONResponse({"detail": detail}, status_code=422)
 
 

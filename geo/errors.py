@@ -22,10 +22,11 @@ class NotFound(GridmapError):
 class InvalidInput(GridmapError):
     """Input that cannot be processed; `field` names the offending parameter."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, where: str = "query") -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.where = where  # query | body | path: where the field was (for the 422's loc)
 
 
 class ImportRejected(GridmapError):

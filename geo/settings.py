@@ -59,3 +59,15 @@ class ServerSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+
+
+class CaseSettings(BaseSettings):
+    """Case intake: how far outside the grids a point may be, how precise a geocode must be."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
+
+    # A point outside every grid but this close to one goes to the nearest grid (near_boundary);
+    # farther away it is out_of_area.
+    near_boundary_m: float = Field(default=200.0, ge=0)
+    # The least precise geocode level that still places a case (see geo.geocode.base).
+    geocode_min_level: str = "project"

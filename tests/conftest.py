@@ -28,28 +28,42 @@ def _no_database(reason: str) -> None:
     pytest.skip(f"no PostGIS reachable: {reason}")
 
 
+def _admin(url: str) -> tuple[str, str]:
+    u = make_url(url)
+    name = u.database
+    assert name and "_test" in name, f"refusing to touch non-test database {name!r}"
+    admin = u.set(drivername="postgresql", database="postgres")
+    return admin.render_as_string(hide_password=False), name
+
+
 def _recreate(url: str) -> None:
     """Drop and create the test database (on the same server as the app's)."""
-    u = make_url(url)
-    admin = u.set(drivername="postgresql", database="postgres")
-    admin_url = admin.render_as_string(hide_password=False)
-    name = u.database
-    assert name and name.endswith("test"), f"refusing to recreate non-test database {name!r}"
+    admin_url, name = _admin(url)
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def _drop(url: str) -> None:
+    admin_url, name = _admin(url)
+    with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def database_url() -> str:
-    """URL of a freshly created and migrated test database."""
+def database_url() -> Iterator[str]:
+    """URL of a freshly created and migrated test database, private to this test run (its
+    name carries the process id, so two runs on one server never drop each other's)."""
     try:
-        url = resolve_database_url(DatabaseSettings(), LocalDbSettings(), test=True)
+        base = make_url(resolve_database_url(DatabaseSettings(), LocalDbSettings(), test=True))
+        url = base.set(database=f"{base.database}_{os.getpid()}").render_as_string(
+            hide_password=False)
         _recreate(url)
     except (LocalDbError, psycopg.OperationalError) as exc:
         _no_database(str(exc).splitlines()[0])
     upgrade(url)
-    return url
+    yield url
+    _drop(url)
 
 
 @pytest.fixture(scope="session")

@@ -26,13 +26,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
+
+from geo.models.base import Base
 
 LEVELS = ("district", "street", "community", "grid")
-
-
-class Base(DeclarativeBase):
-    """Declarative base for every gridmap table."""
 
 
 class BoundaryGeneration(Base):

@@ -1,0 +1,1 @@
+"""Petition cases: reference data, validation, intake, assignment to grids, bulk import."""

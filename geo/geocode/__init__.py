@@ -1,0 +1,1 @@
+"""Offline geocoding of Chinese addresses against a gazetteer kept in PostGIS."""

@@ -1,0 +1,29 @@
+"""SQLAlchemy models, one module per part of the domain; importing this registers them all."""
+
+from geo.models.base import Base
+from geo.models.boundaries import (
+    LEVELS,
+    Area,
+    BoundaryGeneration,
+    GridCell,
+    GridCellPart,
+    GridCodeRegistry,
+)
+from geo.models.cases import (
+    CaseAssignment,
+    CasePetitioner,
+    Category,
+    GridAssignment,
+    PetitionCase,
+    Petitioner,
+    Staff,
+    Submission,
+    Unit,
+)
+from geo.models.gazetteer import GazetteerEntry
+
+__all__ = [
+    "LEVELS", "Area", "Base", "BoundaryGeneration", "CaseAssignment", "CasePetitioner", "Category",
+    "GazetteerEntry", "GridAssignment", "GridCell", "GridCellPart", "GridCodeRegistry",
+    "PetitionCase", "Petitioner", "Staff", "Submission", "Unit",
+]

@@ -1,0 +1,200 @@
+"""Models of petition cases and the people around them: units, categories, staff, grid people,
+petitioners (kept apart from cases), submissions (件次), cases (案次) and assignment history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from geo.models.base import Base
+
+CHANNELS = ("letter", "visit", "phone", "online", "patrol", "platform")
+ROLES = ("grid_worker", "grid_leader", "responsible_unit")
+# located: a point we trust; needs_location: the address matched nothing precise enough.
+LOCATION_STATUSES = ("located", "needs_location")
+# How the point relates to the grid layer: inside a grid, near the district edge (nearest grid
+# taken), or outside the district (rejected at intake, listed in import reports).
+ASSIGNMENT_FLAGS = ("inside", "near_boundary", "out_of_area", "unassigned")
+
+
+class Unit(Base):
+    """A responsible unit (责任单位): a bureau, a 街道 office, a community, an enterprise."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32))
+    area_code: Mapped[str | None] = mapped_column(String(12))
+
+
+class Category(Base):
+    """A petition category (住建, 物业, …) and the unit that owns it by default."""
+
+    __tablename__ = "category"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    restricted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    sort_order: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+
+
+class Staff(Base):
+    """A person who works on cases: grid worker, grid leader, unit handler."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    approximate: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class GridAssignment(Base):
+    """Who is responsible for a grid, in which role, from when to when (person × grid × role)."""
+
+    __tablename__ = "grid_assignment"
+    __table_args__ = (
+        CheckConstraint("role IN ('grid_worker','grid_leader','responsible_unit')",
+                        name="role_known"),
+        CheckConstraint("(role = 'responsible_unit') = (unit_id IS NOT NULL AND staff_id IS NULL)",
+                        name="unit_role_has_unit"),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+        Index("grid_assignment_current", "grid_code", "role",
+              unique=True, postgresql_where=text("end_date IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grid_code: Mapped[str] = mapped_column(String(15), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class Petitioner(Base):
+    """A petitioner, kept apart from cases so case data can be shared without the person."""
+
+    __tablename__ = "petitioner"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class PetitionCase(Base):
+    """A case (案次): the unit of state, deadlines and assignment."""
+
+    __tablename__ = "petition_case"
+    __table_args__ = (
+        CheckConstraint("persons_count >= 1", name="persons_positive"),
+        CheckConstraint("location_status IN ('located','needs_location')",
+                        name="location_status_known"),
+        CheckConstraint("assignment_flag IN ('inside','near_boundary','out_of_area','unassigned')",
+                        name="assignment_flag_known"),
+        Index("petition_case_location_idx", "location", postgresql_using="gist"),
+        Index("petition_case_grid_idx", "grid_code", "received_at"),
+        Index("petition_case_received_idx", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    category_code: Mapped[str] = mapped_column(ForeignKey("category.code"))
+    content: Mapped[str] = mapped_column(Text)
+    persons_count: Mapped[int] = mapped_column(Integer)
+    via_community_agent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    address: Mapped[str | None] = mapped_column(Text)
+    location: Mapped[Any | None] = mapped_column(
+        Geometry("POINT", srid=4326, spatial_index=False), nullable=True)
+    input_lon: Mapped[float | None] = mapped_column(Float)
+    input_lat: Mapped[float | None] = mapped_column(Float)
+    input_crs: Mapped[str | None] = mapped_column(String(16))
+    location_status: Mapped[str] = mapped_column(String(16))
+    geocode_level: Mapped[str | None] = mapped_column(String(16))
+    geocode_confidence: Mapped[float | None] = mapped_column(Float)
+    geocode_source: Mapped[str | None] = mapped_column(Text)
+    geocode_match: Mapped[str | None] = mapped_column(Text)
+    assignment_flag: Mapped[str] = mapped_column(String(16), server_default=text("'unassigned'"))
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    grid_generation_id: Mapped[int | None] = mapped_column(ForeignKey("boundary_generation.id"))
+    community_code: Mapped[str | None] = mapped_column(String(12))
+    street_code: Mapped[str | None] = mapped_column(String(12))
+    grid_worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    grid_leader_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    responsible_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    status: Mapped[str] = mapped_column(String(20), server_default=text("'registered'"))
+    properties: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+
+
+class CasePetitioner(Base):
+    """Which petitioners a case names (many-to-many; the persons count may be larger)."""
+
+    __tablename__ = "case_petitioner"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("petition_case.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    petitioner_id: Mapped[int] = mapped_column(ForeignKey("petitioner.id"), primary_key=True)
+
+
+class Submission(Base):
+    """One letter / visit / call / online form / patrol report / transfer (件次) of a case."""
+
+    __tablename__ = "submission"
+    __table_args__ = (CheckConstraint("persons_count >= 1", name="submission_persons_positive"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("petition_case.id", ondelete="CASCADE"),
+                                         index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    persons_count: Mapped[int] = mapped_column(Integer)
+    via_community_agent: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class CaseAssignment(Base):
+    """Every grid assignment a case has had; the current one has superseded_at NULL."""
+
+    __tablename__ = "case_assignment"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("petition_case.id", ondelete="CASCADE"),
+                                         index=True)
+    flag: Mapped[str] = mapped_column(String(16))
+    grid_code: Mapped[str | None] = mapped_column(String(15))
+    grid_generation_id: Mapped[int | None] = mapped_column(ForeignKey("boundary_generation.id"))
+    community_code: Mapped[str | None] = mapped_column(String(12))
+    street_code: Mapped[str | None] = mapped_column(String(12))
+    grid_worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    grid_leader_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    responsible_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                  server_default=func.now())
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

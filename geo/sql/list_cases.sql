@@ -1,0 +1,36 @@
+-- Cases with their names resolved (category, grid, 社区, 街道, people), filtered; NULL filters
+-- are ignored. The planner sees plain bound parameters, never request text.
+SELECT c.id, c.external_id, c.channel, c.received_at, c.category_code,
+       cat.name AS category_name, c.content, c.persons_count, c.via_community_agent, c.address,
+       ST_X(c.location) AS lon, ST_Y(c.location) AS lat,
+       c.input_lon, c.input_lat, c.input_crs,
+       c.location_status, c.geocode_level, c.geocode_confidence, c.geocode_source,
+       c.geocode_match, c.assignment_flag,
+       c.grid_code, gc.name AS grid_name, c.grid_generation_id,
+       c.community_code, com.name AS community_name,
+       c.street_code, st.name AS street_name,
+       w.name AS grid_worker, l.name AS grid_leader, u.name AS responsible_unit,
+       c.status, c.properties, c.created_at, c.updated_at, c.version,
+       count(*) OVER () AS matched
+FROM petition_case c
+JOIN category cat ON cat.code = c.category_code
+LEFT JOIN grid_cell gc ON gc.code = c.grid_code AND gc.generation_id = c.grid_generation_id
+LEFT JOIN LATERAL (SELECT a.name FROM area a WHERE a.level = 'community'
+                   AND a.code = c.community_code ORDER BY a.generation_id DESC LIMIT 1) com
+       ON true
+LEFT JOIN LATERAL (SELECT a.name FROM area a WHERE a.level = 'street'
+                   AND a.code = c.street_code ORDER BY a.generation_id DESC LIMIT 1) st ON true
+LEFT JOIN staff w ON w.id = c.grid_worker_id
+LEFT JOIN staff l ON l.id = c.grid_leader_id
+LEFT JOIN unit u ON u.id = c.responsible_unit_id
+WHERE (CAST(:ids AS bigint[]) IS NULL OR c.id = ANY(CAST(:ids AS bigint[])))
+  AND (CAST(:grid_code AS text) IS NULL OR c.grid_code = :grid_code)
+  AND (CAST(:community_code AS text) IS NULL OR c.community_code = :community_code)
+  AND (CAST(:street_code AS text) IS NULL OR c.street_code = :street_code)
+  AND (CAST(:status AS text) IS NULL OR c.status = :status)
+  AND (CAST(:category AS text) IS NULL OR c.category_code = :category)
+  AND (CAST(:location_status AS text) IS NULL OR c.location_status = :location_status)
+  AND (CAST(:date_from AS timestamptz) IS NULL OR c.received_at >= :date_from)
+  AND (CAST(:date_to AS timestamptz) IS NULL OR c.received_at < :date_to)
+ORDER BY c.received_at DESC, c.id DESC
+LIMIT :limit OFFSET :offset
