@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.commands import cases_import
 from geo import localdb
 from geo.errors import GridmapError
 from geo.settings import (
@@ -320,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                           required=True)
     cases.add_parser("reassign", help="re-assign every located case to the active grids"
                      ).set_defaults(func=cmd_cases_reassign)
+    cases_import.add_parser(cases)
 
     system = sub.add_parser("system", help="system packages").add_subparsers(
         dest="action", required=True)

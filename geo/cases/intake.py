@@ -20,7 +20,7 @@ from geo import crs as gcrs
 from geo.cases.reference import CategoryIndex
 from geo.cases.schema import CaseIn
 from geo.geocode.base import Geocoder, GeocodeResult
-from geo.models import PetitionCase
+from geo.models import PetitionCase, Petitioner
 from geo.settings import CaseSettings
 from geo.sql_files import sql
 
@@ -97,8 +97,8 @@ def insert_cases(session: Session, cases: Sequence[CaseIn], placements: Sequence
     links = [(case_id, p.name) for case_id, c in zip(ids, cases, strict=True)
              for p in c.petitioners]
     if links:
-        pids = [session.execute(sql("insert_petitioner"), {"name": name}).scalar_one()
-                for _, name in links]
+        stmt_p = insert(Petitioner).returning(Petitioner.id, sort_by_parameter_order=True)
+        pids = list(session.scalars(stmt_p, [{"name": name} for _, name in links]))
         session.execute(sql("link_petitioner"), [
             {"case_id": cid, "petitioner_id": pid}
             for (cid, _), pid in zip(links, pids, strict=True)])

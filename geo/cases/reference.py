@@ -44,6 +44,7 @@ class CategoryIndex:
     """Resolves what people write (code, 中文 name or a common alias) to a category code."""
 
     by_key: dict[str, str]
+    names: tuple[str, ...] = ()
 
     @classmethod
     def load(cls, session: Session) -> CategoryIndex:
@@ -58,13 +59,14 @@ class CategoryIndex:
             if row["code"] in keys.values():
                 for alias in filter(None, row["aliases"].split("|")):
                     keys.setdefault(alias, row["code"])
-        return cls(keys)
+        names = tuple(session.scalars(select(Category.name).order_by(Category.sort_order)))
+        return cls(keys, names)
 
     def resolve(self, value: str, field: str = "category", where: str = "body") -> str:
         """The category code for `value`; InvalidInput naming the field when unknown."""
         code = self.by_key.get(value.strip()) or self.by_key.get(value.strip().lower())
         if code is None:
-            known = sorted({k for k in self.by_key if not k.isascii()})
+            known = sorted({name for name in self.names})
             raise InvalidInput(field, f"unknown category {value!r}; known: {', '.join(known)}",
                                where=where)
         return code
