@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.commands import cases_import
+from api.commands import cases_import, demo_cases
 from geo import localdb
 from geo.errors import GridmapError
 from geo.settings import (
@@ -140,19 +140,19 @@ def cmd_boundaries_generations(args: argparse.Namespace) -> int:
 
 
 def _load_demo(url: str) -> bool:
-    from geo.demo.load import load_demo_boundaries
+    from geo.demo.load import DemoLoadError, load_demo
+    from geo.settings import CaseSettings
 
     with _session(url) as session:
-        reports = load_demo_boundaries(session, GeoSettings())
-        ok = all(r.ok for r in reports)
-        session.commit() if ok else session.rollback()
-    for r in reports:
-        if r.skipped_unchanged:
-            print(f"{r.level:9} unchanged (generation {r.generation_id}, "
-                  f"{r.feature_count} features)")
-        else:
-            print(r.format())
-    return ok
+        try:
+            lines = load_demo(session, GeoSettings(), CaseSettings())
+        except DemoLoadError as exc:
+            session.rollback()
+            print(f"gridmap: demo boundaries rejected:\n{exc}", file=sys.stderr)
+            return False
+        session.commit()
+    print("\n".join(lines))
+    return True
 
 
 def cmd_demo_load(args: argparse.Namespace) -> int:
@@ -288,11 +288,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="the Zhongshan demo").add_subparsers(
         dest="action", required=True)
-    demo.add_parser("load", help="load the demo boundaries").set_defaults(func=cmd_demo_load)
+    demo.add_parser("load", help="load the whole demo (boundaries, people, 2020 cases)"
+                    ).set_defaults(func=cmd_demo_load)
     p = demo.add_parser("generate", help="regenerate data/boundaries (fixed seed)")
     p.add_argument("--out", default=str(PROJECT_ROOT / "data" / "boundaries"))
     p.add_argument("--seed", type=int, default=20200101)
     p.set_defaults(func=cmd_demo_generate)
+    demo_cases.add_parsers(demo)
 
     for name, func, text in (("serve", cmd_serve, "serve the app"),
                              ("run", cmd_run, "db up, migrate, load the demo, serve")):

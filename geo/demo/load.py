@@ -1,13 +1,17 @@
-"""Load the committed Zhongshan demo boundaries through the same importer a district uses."""
+"""Load the Zhongshan demo: committed boundaries through the same importer a district uses,
+then reference data, gazetteer, grid people and the demo year."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from geo.boundaries import ImportReport, import_boundaries
-from geo.settings import PROJECT_ROOT, GeoSettings
+from geo.errors import GridmapError
+from geo.models import GazetteerEntry
+from geo.settings import PROJECT_ROOT, CaseSettings, GeoSettings
 
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
 DEMO_FILES = (
@@ -31,3 +35,38 @@ def load_demo_boundaries(session: Session, settings: GeoSettings,
         if not report.ok:
             break
     return reports
+
+
+def load_demo(session: Session, geo_settings: GeoSettings, case_settings: CaseSettings,
+              year: int = 2020) -> list[str]:
+    """Everything `make run` shows: boundaries, reference data, gazetteer, grid people and the
+    demo year, each step idempotent. Returns lines to print; raises DemoLoadError on a rejected
+    boundary file (the caller rolls back)."""
+    from geo.cases.reference import ensure_area_units, load_reference_data
+    from geo.demo.cases import generate_demo_year
+    from geo.demo.people import assign_demo_people
+    from geo.geocode.gazetteer import build_gazetteer
+    from geo.geocode.matcher import GazetteerGeocoder
+
+    lines: list[str] = []
+    for report in load_demo_boundaries(session, geo_settings):
+        if not report.ok:
+            raise DemoLoadError(report.format())
+        lines.append(f"{report.level:9} unchanged (generation {report.generation_id})"
+                     if report.skipped_unchanged else report.format())
+    units, cats = load_reference_data(session)
+    ensure_area_units(session)
+    lines.append(f"reference: {units} units, {cats} categories")
+    if session.scalar(select(func.count()).select_from(GazetteerEntry)) == 0:
+        counts = build_gazetteer(session)
+        lines.append("gazetteer: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    people = assign_demo_people(session)
+    lines.append(f"grid people: {people.get('staff', 0)} staff")
+    geocoder = GazetteerGeocoder.from_session(session)
+    lines.append(generate_demo_year(session, year, geocoder=geocoder,
+                                    settings=case_settings).format())
+    return lines
+
+
+class DemoLoadError(GridmapError):
+    """A demo file was rejected by the importer (the report says why)."""
