@@ -6,15 +6,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 
 from api.errors import register_error_handlers
 from api.limits import BodySizeLimit
-from api.routes import cases, grids, health, maps
+from api.routes import audit, auth, cases, exports, grids, health, maps
+from api.security import guard_openapi, require_user
+from geo.access.keys import resolve_keys
 from geo.db import make_engine, make_sessionmaker, resolve_database_url
-from geo.settings import CaseSettings, DatabaseSettings, GeoSettings, LocalDbSettings
+from geo.privacy.crypto import PersonalDataCipher
+from geo.settings import (
+    CaseSettings,
+    DatabaseSettings,
+    GeoSettings,
+    LimitSettings,
+    LocalDbSettings,
+    SecuritySettings,
+)
 from static_map.assets import static_mounts
 
 
@@ -26,13 +36,16 @@ class AppSettings:
     local_db: LocalDbSettings = field(default_factory=LocalDbSettings)
     geo: GeoSettings = field(default_factory=GeoSettings)
     cases: CaseSettings = field(default_factory=CaseSettings)
-    max_body_bytes: int = 1_000_000
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
     database_url: str | None = None
 
 
 def create_app(settings: AppSettings | None = None) -> FastAPI:
-    """Build the gridmap app; the database engine is opened in the lifespan."""
+    """Build the gridmap app; the database engine is opened in the lifespan. Raises
+    KeyConfigError (refuses to start) when the secret or data key is missing or weak."""
     settings = settings or AppSettings()
+    keys = resolve_keys(settings.security)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,17 +65,28 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         "cells, point lookup and maps, served from PostGIS.",
         version="0.1.0",
         lifespan=lifespan,
+        # Deny by default: every route, including /docs and routers added later, needs a
+        # token unless api.security.PUBLIC_PATHS lists it.
+        dependencies=[Depends(require_user)],
     )
+    guard_openapi(app)
+    app.state.keys = keys
+    app.state.cipher = PersonalDataCipher(keys.data_key)
+    app.state.security_settings = settings.security
     app.state.geo_settings = settings.geo
     app.state.case_settings = settings.cases
+    app.state.limits = settings.limits
     app.state.map_cache = {}
     app.state.geocoder = None
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes)
     register_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(grids.router)
     app.include_router(maps.router)
     app.include_router(cases.router)
+    app.include_router(audit.router)
+    app.include_router(exports.router)
     # Leaflet, jQuery and our own CSS come from gridmap itself: offices often have no internet.
     for prefix, directory in static_mounts().items():
         app.mount(prefix, StaticFiles(directory=directory), name=prefix.strip("/"))

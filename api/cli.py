@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.commands import cases_import, demo_cases
+from api.commands import cases_import, demo_cases, users
 from geo import localdb
 from geo.errors import GridmapError
 from geo.settings import (
@@ -22,6 +22,7 @@ from geo.settings import (
     DatabaseSettings,
     GeoSettings,
     LocalDbSettings,
+    SecuritySettings,
     ServerSettings,
 )
 
@@ -141,11 +142,14 @@ def cmd_boundaries_generations(args: argparse.Namespace) -> int:
 
 def _load_demo(url: str) -> bool:
     from geo.demo.load import DemoLoadError, load_demo
-    from geo.settings import CaseSettings
+    from geo.privacy.crypto import cipher_from_settings
+    from geo.settings import CaseSettings, SecuritySettings
 
+    # Demo data is demo mode: missing keys are generated into .local/ (configured ones win).
+    cipher = cipher_from_settings(SecuritySettings(demo=True))
     with _session(url) as session:
         try:
-            lines = load_demo(session, GeoSettings(), CaseSettings())
+            lines = load_demo(session, GeoSettings(), CaseSettings(), cipher=cipher)
         except DemoLoadError as exc:
             session.rollback()
             print(f"gridmap: demo boundaries rejected:\n{exc}", file=sys.stderr)
@@ -175,22 +179,36 @@ def cmd_demo_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the app with uvicorn."""
+    """Serve the app with uvicorn (refused without proper keys outside demo mode)."""
     import uvicorn
 
+    from geo.access.keys import KeyConfigError, resolve_keys
+
+    # The app factory would refuse too, but inside uvicorn's import, as a traceback: check
+    # here first so a missing key is one message naming the setting.
+    try:
+        resolve_keys(SecuritySettings())
+    except KeyConfigError as exc:
+        print(f"gridmap: error: refusing to start: {exc}\n(the demo, with generated keys: "
+              "`gridmap run` or GRIDMAP_DEMO=1)", file=sys.stderr)
+        return 2
     server = ServerSettings()
     host, port = args.host or server.host, args.port or server.port
     base = f"http://{host}:{port}"
-    print(f"gridmap serving on {base}\n  map:    {base}/map\n  health: {base}/health\n"
+    print(f"gridmap serving on {base}\n  map:    {base}/map\n  login:  {base}/login\n"
+          f"  health: {base}/health\n"
           f"  lookup: {base}/grids/lookup?lon=121.66&lat=38.92\n  API:    {base}/docs", flush=True)
     uvicorn.run("api.main:app", host=host, port=port, log_level="info")
     return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """The main job: database up, migrated, demo loaded, app served."""
+    """The main job: database up, migrated, demo loaded, app served (in demo mode)."""
     from geo.migrate import upgrade
 
+    # Demo mode: keys are generated into .local/ when not configured. An environment
+    # variable, because uvicorn builds the app itself (api.main) from the settings it reads.
+    os.environ["GRIDMAP_DEMO"] = "1"
     url = _database_url()
     upgrade(url)
     if not _load_demo(url):
@@ -324,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     cases.add_parser("reassign", help="re-assign every located case to the active grids"
                      ).set_defaults(func=cmd_cases_reassign)
     cases_import.add_parser(cases)
+
+    users.add_parsers(sub)
 
     system = sub.add_parser("system", help="system packages").add_subparsers(
         dest="action", required=True)

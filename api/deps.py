@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from geo.geocode.base import Geocoder
-from geo.settings import CaseSettings, GeoSettings
+from geo.privacy.crypto import PersonalDataCipher
+from geo.settings import CaseSettings, GeoSettings, LimitSettings
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -43,7 +44,21 @@ def get_geocoder(request: Request, session: Annotated[Session, Depends(get_sessi
     return geocoder
 
 
+def get_cipher(request: Request) -> PersonalDataCipher | None:
+    """The personal-data cipher built from the data key when the app started."""
+    cipher: PersonalDataCipher | None = getattr(request.app.state, "cipher", None)
+    return cipher
+
+
+def get_limits(request: Request) -> LimitSettings:
+    """Request caps (page size, bbox area, tile zooms)."""
+    limits: LimitSettings = request.app.state.limits
+    return limits
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+LimitsDep = Annotated[LimitSettings, Depends(get_limits)]
+CipherDep = Annotated["PersonalDataCipher | None", Depends(get_cipher)]
 CaseSettingsDep = Annotated[CaseSettings, Depends(get_case_settings)]
 GeocoderDep = Annotated[Geocoder | None, Depends(get_geocoder)]
 GeoSettingsDep = Annotated[GeoSettings, Depends(get_geo_settings)]

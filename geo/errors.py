@@ -35,3 +35,20 @@ class ImportRejected(GridmapError):
     def __init__(self, report: object) -> None:
         super().__init__("import rejected")
         self.report = report
+
+
+class Forbidden(GridmapError):
+    """The caller's role may not do this (403); the message names the role and who may."""
+
+
+class NotAuthenticated(GridmapError):
+    """No valid credentials: a missing, expired, forged or malformed token, a wrong password,
+    an unknown or disabled user (401)."""
+
+
+class TooManyAttempts(GridmapError):
+    """Logins for this user are locked after repeated failures; `retry_after` in seconds (429)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins: try again in {retry_after} s")
+        self.retry_after = retry_after

@@ -71,3 +71,34 @@ class CaseSettings(BaseSettings):
     near_boundary_m: float = Field(default=200.0, ge=0)
     # The least precise geocode level that still places a case (see geo.geocode.base).
     geocode_min_level: str = "project"
+
+
+class SecuritySettings(BaseSettings):
+    """Keys, tokens and login throttling. Empty keys are only acceptable in demo mode, where
+    gridmap generates them into the git-ignored state directory."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
+
+    # Signs bearer tokens. Outside demo mode an empty or well-known value refuses to start.
+    secret_key: str = ""
+    # 32 bytes, base64: encrypts ID/phone numbers (AES-GCM) and keys their hashes (HMAC).
+    data_key: str = ""
+    # Alternatively a file holding the base64 data key (never committed).
+    data_key_file: Path | None = None
+    demo: bool = False
+    state_dir: Path = PROJECT_ROOT / ".local"
+    token_minutes: int = Field(default=480, ge=1, le=7 * 24 * 60)  # one working day
+    max_failed_logins: int = Field(default=5, ge=1)
+
+
+class LimitSettings(BaseSettings):
+    """Caps that keep one request from asking for everything (each answered with a clear 4xx)."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
+
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    max_page: int = Field(default=1000, ge=1)
+    # A city is a few thousand km²; a request for more is a mistake or a scrape.
+    max_bbox_km2: float = Field(default=2500.0, gt=0)
+    tile_min_zoom: int = Field(default=8, ge=0, le=24)
+    tile_max_zoom: int = Field(default=18, ge=0, le=24)

@@ -5,21 +5,49 @@ Locally, tests that need PostGIS skip when no server can be reached; with CI set
 
 from __future__ import annotations
 
+import base64
+import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import psycopg
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, make_url
 from sqlalchemy.orm import Session
 
 from api.app import AppSettings, create_app
 from api.deps import get_session
+from geo.access import passwords
+from geo.access.keys import Keys, resolve_keys
+from geo.access.tokens import issue_token
+from geo.access.users import create_user
 from geo.db import make_engine, resolve_database_url
 from geo.errors import LocalDbError
 from geo.migrate import upgrade
-from geo.settings import DatabaseSettings, LocalDbSettings
+from geo.privacy.crypto import PersonalDataCipher
+from geo.settings import DatabaseSettings, LocalDbSettings, SecuritySettings
+
+# Strong, fixed test keys: the app refuses to start without keys outside demo mode.
+TEST_SECRET_KEY = "test-secret-" + "k7Qv2mXp9LrT4wZs8NcB" * 2
+TEST_DATA_KEY = base64.b64encode(bytes(range(32))).decode()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_security() -> Iterator[None]:
+    """Test keys in the environment (for tests that build their own AppSettings) and argon2's
+    cheapest profile: production hashing costs ~0.1 s, and every client logs a user in."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GRIDMAP_SECRET_KEY", TEST_SECRET_KEY)
+        mp.setenv("GRIDMAP_DATA_KEY", TEST_DATA_KEY)
+        mp.delenv("GRIDMAP_DATA_KEY_FILE", raising=False)
+        mp.delenv("GRIDMAP_DEMO", raising=False)
+        mp.setattr(passwords, "HASHER", PasswordHasher.from_parameters(CHEAPEST))
+        yield
 
 
 def _no_database(reason: str) -> None:
@@ -94,17 +122,65 @@ def session(connection: Connection) -> Iterator[Session]:
 
 @pytest.fixture
 def app_settings(database_url: str) -> AppSettings:
-    """App settings pointing at the test database."""
-    return AppSettings(database_url=database_url)
+    """App settings pointing at the test database, with the test keys."""
+    return AppSettings(database_url=database_url, security=SecuritySettings(
+        secret_key=TEST_SECRET_KEY, data_key=TEST_DATA_KEY, demo=False))
+
+
+@pytest.fixture(scope="session")
+def cipher() -> PersonalDataCipher:
+    """The personal-data cipher under the test data key (the same key the test app uses)."""
+    return PersonalDataCipher(base64.b64decode(TEST_DATA_KEY))
 
 
 @pytest.fixture
-def client(app_settings: AppSettings, session: Session) -> Iterator[TestClient]:
-    """HTTP client on the app, its sessions swapped for the test's rolled-back session."""
-    app = create_app(app_settings)
-    app.dependency_overrides[get_session] = lambda: session
+def keys(app_settings: AppSettings) -> Keys:
+    """The keys the test app runs with (to issue or forge tokens)."""
+    return resolve_keys(app_settings.security)
+
+
+@pytest.fixture
+def app(app_settings: AppSettings, session: Session) -> FastAPI:
+    """The app, its sessions swapped for the test's rolled-back session."""
+    application = create_app(app_settings)
+    application.dependency_overrides[get_session] = lambda: session
+    return application
+
+
+@pytest.fixture
+def anon_client(app: FastAPI) -> Iterator[TestClient]:
+    """HTTP client without credentials."""
     with TestClient(app) as c:
         yield c
+
+
+_usernames = itertools.count(1)
+
+
+@pytest.fixture
+def login_as(app: FastAPI, session: Session, keys: Keys) -> Iterator[Callable[..., TestClient]]:
+    """Factory: `login_as(role="grid_worker", grid_codes=[...])` (any create_user keyword) is
+    a client with a bearer token of a new user made in the test session."""
+    clients: list[TestClient] = []
+
+    def make(role: str = "admin", username: str | None = None, **scope: Any) -> TestClient:
+        user, _ = create_user(session, username or f"test_{role}_{next(_usernames)}", role,
+                              **scope)
+        token, _ = issue_token(user, keys, 30)
+        c = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+        c.__enter__()
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(login_as: Callable[..., TestClient]) -> TestClient:
+    """HTTP client logged in as an admin (sees everything), on the test's session."""
+    return login_as("admin", username="test_admin")
 
 
 @pytest.fixture(scope="session")

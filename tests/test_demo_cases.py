@@ -36,8 +36,12 @@ from geo.demo.cases import (
 from geo.demo.people import LEADER_ROTATION_DATE, ROTATION_DATE, assign_demo_people
 from geo.errors import InvalidInput
 from geo.geocode.gazetteer import build_gazetteer
+from geo.privacy.crypto import PersonalDataCipher
+from geo.privacy.repeat import find_repeat_petitioners
+from geo.privacy.validate import normalize_id_number, normalize_phone
 
 DEMO = "external_id LIKE 'DEMO-2020-%'"
+CIPHER = PersonalDataCipher(bytes(range(32)))
 
 
 @dataclass
@@ -59,7 +63,7 @@ def demo(engine: Engine, zhongshan: None) -> Iterator[Loaded]:
                 load_reference_data(session)
                 build_gazetteer(session)
                 people = assign_demo_people(session)
-                report = generate_demo_year(session, 2020)
+                report = generate_demo_year(session, 2020, cipher=CIPHER)
                 yield Loaded(session, report, people)
         finally:
             trans.rollback()
@@ -187,6 +191,26 @@ def test_the_relocation_story_has_repeat_and_collective_petitions(demo: Loaded) 
             0.15 * sum(1 for r in rows if 4 <= r.received_at.month <= 6))
 
 
+def test_repeat_petitioners_keep_their_fake_numbers(demo: Loaded) -> None:
+    s = demo.session
+    rows = s.execute(text(
+        "SELECT p.id, p.name, p.id_number_enc, p.id_number_hash, p.phone_hash "
+        "FROM petition_case c JOIN case_petitioner cp ON cp.case_id = c.id "
+        f"JOIN petitioner p ON p.id = cp.petitioner_id WHERE c.{DEMO} "
+        "AND c.properties->>'demo_cluster' = :site"), {"site": RELOCATION_SITE}).all()
+    assert all(r.id_number_hash is not None and r.phone_hash is not None for r in rows)
+    people: dict[bytes, set[tuple[str, bytes]]] = {}
+    for r in rows:
+        people.setdefault(bytes(r.id_number_hash), set()).add((r.name, bytes(r.phone_hash)))
+    assert all(len(v) == 1 for v in people.values())      # one hash: one name, one phone
+    most = max(people, key=lambda h: sum(1 for r in rows if bytes(r.id_number_hash) == h))
+    first = next(r for r in rows if bytes(r.id_number_hash) == most)
+    id_number = CIPHER.decrypt(first.id_number_enc, "id_number")
+    assert id_number.startswith("210202") and normalize_id_number(id_number) == id_number
+    repeats = find_repeat_petitioners(s, CIPHER, id_number=id_number)
+    assert len(repeats) >= 5 and first.id in repeats     # someone came back many times
+
+
 def test_the_enterprise_and_the_new_complex_are_clusters_too(demo: Loaded) -> None:
     s = demo.session
     complex_name = load_places(s).complex_site.name
@@ -310,6 +334,15 @@ def test_the_plan_is_a_function_of_the_seed(demo: Loaded) -> None:
     other = plan_demo_year(places, seed=8)
     assert [p.case.content for p in other] != [p.case.content for p in first]
     assert len(other) == 2841 and sum(p.case.persons() for p in other) == 3281
+    # The numbers come from their own generator: without them the year is the same.
+    bare = plan_demo_year(places, seed=7, personal_data=False)
+    assert [p.case.model_dump(exclude={"petitioners"}) for p in bare] == [
+        p.case.model_dump(exclude={"petitioners"}) for p in first]
+    assert [[x.name for x in p.case.petitioners] for p in bare] == [
+        [x.name for x in p.case.petitioners] for p in first]
+    numbers = [x for p in first for x in p.case.petitioners]
+    assert all(x.id_number and x.phone and normalize_phone(x.phone) == x.phone for x in numbers)
+    assert all(x.id_number is None for p in bare for x in p.case.petitioners)
 
 
 @pytest.mark.parametrize("year", [1999, date.today().year, 2100])

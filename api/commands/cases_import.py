@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from geo.geocode.base import Geocoder
+    from geo.privacy.crypto import PersonalDataCipher
 
 
 def _open_session() -> Session:
@@ -33,6 +34,21 @@ def _geocoder(session: Session) -> Geocoder | None:
     return geocoder
 
 
+def _cipher() -> PersonalDataCipher | None:
+    """The cipher for ID and phone numbers; None (and a warning) when no key is configured,
+    so a file without those columns still imports."""
+    from geo.access.keys import KeyConfigError
+    from geo.privacy.crypto import cipher_from_settings
+    from geo.settings import SecuritySettings
+
+    try:
+        return cipher_from_settings(SecuritySettings())
+    except KeyConfigError as exc:
+        print(f"gridmap: warning: {exc}; ID and phone number columns cannot be imported",
+              file=sys.stderr)
+        return None
+
+
 def cmd_cases_import(args: argparse.Namespace) -> int:
     """Import cases from a CSV/XLSX file; 0 when every row is good, 1 otherwise."""
     from geo.cases.import_file import import_cases_file
@@ -41,7 +57,8 @@ def cmd_cases_import(args: argparse.Namespace) -> int:
     with _open_session() as session:
         report = import_cases_file(session, Path(args.file), geocoder=_geocoder(session),
                                    settings=CaseSettings(), dry_run=args.dry_run,
-                                   skip_invalid=args.skip_invalid, progress=not args.quiet)
+                                   skip_invalid=args.skip_invalid, progress=not args.quiet,
+                                   cipher=_cipher())
         if not args.dry_run and (report.ok or args.skip_invalid):
             session.commit()
         else:
@@ -55,7 +72,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p = subparsers.add_parser(
         "import", help="validate a CSV/XLSX file of cases and import it (all rows or nothing)",
         description="Columns: external_id 编号, channel 渠道, received_at 受理时间, category 类别, "
-                    "content 内容, persons_count 人数, petitioners 信访人, address 地址, "
+                    "content 内容, persons_count 人数, petitioners 信访人, id_number 身份证号, "
+                    "phone 电话/手机 (one per petitioner; stored encrypted), address 地址, "
                     "lon 经度, lat 纬度, crs 坐标系, via_community_agent 社区代办.")
     p.add_argument("file", metavar="FILE", help="a .csv (UTF-8 or GBK/GB18030) or .xlsx file")
     p.add_argument("--dry-run", action="store_true",

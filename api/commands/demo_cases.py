@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from geo.geocode.base import Geocoder
+    from geo.privacy.crypto import PersonalDataCipher
 
 
 def _open_session() -> Session:
@@ -77,6 +78,20 @@ def cmd_demo_people(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cipher() -> PersonalDataCipher | None:
+    """The cipher for the demo petitioners' fake numbers; None (names only, and a warning)
+    when no data key is configured."""
+    from geo.access.keys import KeyConfigError
+    from geo.privacy.crypto import cipher_from_settings
+    from geo.settings import SecuritySettings
+
+    try:
+        return cipher_from_settings(SecuritySettings())
+    except KeyConfigError as exc:
+        print(f"gridmap: warning: {exc}; demo petitioners get names only", file=sys.stderr)
+        return None
+
+
 def cmd_demo_cases(args: argparse.Namespace) -> int:
     """Generate and load a demo year of cases (people and gazetteer first; idempotent)."""
     from geo.demo.cases import check_demo_year, generate_demo_year
@@ -95,7 +110,8 @@ def cmd_demo_cases(args: argparse.Namespace) -> int:
             # Cases take the people on duty when they are assigned: staff the grids first.
             counts = assign_demo_people(session)
             geocoder = _gazetteer_geocoder(session)
-            report = generate_demo_year(session, args.year, seed=args.seed, geocoder=geocoder)
+            report = generate_demo_year(session, args.year, seed=args.seed, geocoder=geocoder,
+                                        cipher=_cipher())
         except InvalidInput as exc:
             session.rollback()
             print(f"gridmap: error: --{exc.field}: {exc}", file=sys.stderr)

@@ -1,4 +1,9 @@
-"""Case endpoints: register (POST /cases), read, list, and place by hand (PATCH …/location)."""
+"""Case endpoints: register (POST /cases), read, list, and place by hand (PATCH …/location).
+
+Every read is scoped in SQL by the caller's role (geo.access.scope); a case outside the scope is
+a 404, indistinguishable from one that does not exist. Personal data is masked unless a role that
+may unmask asks with `unmask=true&purpose=…`, and every such read is audited.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +14,24 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api.deps import CaseSettingsDep, GeocoderDep, SessionDep
+from api.deps import CaseSettingsDep, CipherDep, GeocoderDep, LimitsDep, SessionDep
+from api.security import ScopeDep
+from geo.access import audit
+from geo.access.scope import MAY_CREATE, MAY_PLACE, Scope
+from geo.bbox import parse_bbox
 from geo.cases.intake import assign_cases, create_cases
-from geo.cases.read import CaseFilter, get_case, list_cases
+from geo.cases.read import CaseFilter, get_case, get_cases, list_cases
 from geo.cases.schema import CaseIn, LocationIn
 from geo.crs import to_wgs84
-from geo.errors import InvalidInput
+from geo.errors import Forbidden, InvalidInput
 from geo.sql_files import sql
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
 MAX_PAGE = 1000
+Unmask = Annotated[bool, Query(description="full personal data (roles allowed only; audited)")]
+Purpose = Annotated[str | None, Query(max_length=200,
+                                      description="why the unmasked data is needed")]
 
 
 def _out_of_area(dist: float, near_m: float, field: str) -> InvalidInput:
@@ -27,36 +39,75 @@ def _out_of_area(dist: float, near_m: float, field: str) -> InvalidInput:
                         f"(more than {near_m:g} m): out of area", where="body")
 
 
+def _require_role(scope: Scope, allowed: tuple[str, ...], what: str) -> None:
+    if scope.role not in allowed:
+        raise Forbidden(f"role {scope.role} may not {what}; allowed: {', '.join(allowed)}")
+
+
+def check_unmask(scope: Scope, unmask: bool, purpose: str | None) -> bool:
+    """True when unmasked data was asked for and may be given; 403/422 otherwise."""
+    if not unmask:
+        return False
+    if not scope.may_unmask:
+        raise Forbidden(f"role {scope.role} may not see unmasked personal data")
+    if not purpose or len(purpose.strip()) < 4:
+        raise InvalidInput("purpose", "unmasked data needs a stated purpose (at least 4 "
+                           "characters), e.g. purpose=联系信访人答复")
+    return True
+
+
+def _audit_unmasked(session: SessionDep, scope: Scope, request: Request, rows: int,
+                    purpose: str | None) -> None:
+    audit.record(session, scope, "cases.read_unmasked", method=request.method,
+                 path=request.url.path, params=dict(request.query_params), row_count=rows,
+                 purpose=purpose, unmasked=True,
+                 client=request.client.host if request.client else None)
+    session.commit()
+
+
 @router.post("", status_code=201, operation_id="create_case")
 def create_case(case: CaseIn, session: SessionDep, geocoder: GeocoderDep,
-                settings: CaseSettingsDep, request: Request) -> JSONResponse:
+                settings: CaseSettingsDep, cipher: CipherDep, scope: ScopeDep,
+                request: Request) -> JSONResponse:
     """Register a case from an address, a location, or both; 201 with where it landed."""
+    _require_role(scope, MAY_CREATE, "register cases")
     if case.external_id and session.execute(
             text("SELECT 1 FROM petition_case WHERE external_id = :e"),
             {"e": case.external_id}).first():
         raise InvalidInput("external_id", f"a case with external_id {case.external_id!r} "
                            "already exists", where="body")
-    ids, outcomes = create_cases(session, [case], geocoder, settings)
+    ids, outcomes = create_cases(session, [case], geocoder, settings, cipher=cipher)
     for outcome in outcomes:
         if outcome.flag == "out_of_area":
             session.rollback()
             field = "location" if case.location is not None else "address"
             raise _out_of_area(outcome.distance_m, settings.near_boundary_m, field)
     session.commit()
-    body = get_case(session, ids[0])
+    # The registrar sees what they registered; a grid worker filing outside their grids gets
+    # the case stored (it belongs to another grid) and a minimal receipt.
+    found = get_cases(session, scope, ids, cipher=cipher)
+    body: dict[str, Any] = found[0] if found else {
+        "id": ids[0], "note": "registered; the case lies outside your scope"}
     return JSONResponse(body, status_code=201,
                         headers={"Location": str(request.url_for("get_case", case_id=ids[0]))})
 
 
 @router.get("/{case_id}", operation_id="get_case", name="get_case")
-def read_case(case_id: int, session: SessionDep) -> dict[str, Any]:
-    """One case with its place, grid, 社区, 街道 and people."""
-    return get_case(session, case_id)
+def read_case(case_id: int, session: SessionDep, scope: ScopeDep, cipher: CipherDep,
+              request: Request, unmask: Unmask = False, purpose: Purpose = None
+              ) -> dict[str, Any]:
+    """One case with its place, grid, 社区, 街道, people and (masked) petitioners."""
+    full = check_unmask(scope, unmask, purpose)
+    case = get_case(session, scope, case_id, unmask=full, cipher=cipher)
+    if full:
+        _audit_unmasked(session, scope, request, 1, purpose)
+    return case
 
 
 @router.get("", operation_id="list_cases")
 def read_cases(
-    session: SessionDep,
+    session: SessionDep, scope: ScopeDep, cipher: CipherDep, request: Request,
+    limits: LimitsDep,
     grid_code: Annotated[str | None, Query(pattern=r"^\d{15}$")] = None,
     community_code: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
     street_code: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
@@ -65,24 +116,35 @@ def read_cases(
     location_status: Literal["located", "needs_location"] | None = None,
     date_from: Annotated[datetime | None, Query(alias="from")] = None,
     date_to: Annotated[datetime | None, Query(alias="to")] = None,
+    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy")] = None,
+    bbox_crs: Annotated[Literal["wgs84", "cgcs2000", "gcj02", "bd09"],
+                        Query(alias="bbox-crs")] = "wgs84",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    unmask: Unmask = False, purpose: Purpose = None,
 ) -> dict[str, Any]:
-    """A page of cases, newest first; `location_status=needs_location` is the placing queue."""
+    """A page of the cases in scope, newest first; `location_status=needs_location` is the
+    placing queue."""
+    full = check_unmask(scope, unmask, purpose)
     if date_from and date_to and date_to <= date_from:
         raise InvalidInput("to", "`to` must be after `from`")
-    items, matched = list_cases(session, CaseFilter(
+    box = parse_bbox(bbox, bbox_crs, max_km2=limits.max_bbox_km2) if bbox else None
+    items, matched = list_cases(session, scope, CaseFilter(
         grid_code, community_code, street_code, status, category, location_status,
-        date_from, date_to, limit, offset))
+        date_from, date_to, limit, offset, box), unmask=full, cipher=cipher)
+    if full:
+        _audit_unmasked(session, scope, request, len(items), purpose)
     return {"items": items, "numberMatched": matched, "numberReturned": len(items),
             "limit": limit, "offset": offset}
 
 
 @router.patch("/{case_id}/location", operation_id="place_case")
-def place_case(case_id: int, location: LocationIn, session: SessionDep,
-               settings: CaseSettingsDep) -> dict[str, Any]:
+def place_case(case_id: int, location: LocationIn, session: SessionDep, scope: ScopeDep,
+               settings: CaseSettingsDep, cipher: CipherDep) -> dict[str, Any]:
     """Place a case by hand (e.g. from the needs_location queue) and re-assign it."""
-    get_case(session, case_id)  # 404 first
+    # 404 outside the scope first, so a role check can't reveal that the case exists.
+    get_case(session, scope, case_id, cipher=cipher)
+    _require_role(scope, MAY_PLACE, "place cases")
     lon, lat = to_wgs84(location.lon, location.lat, location.crs)
     session.execute(sql("place_case"), {
         "id": case_id, "lon": float(lon), "lat": float(lat), "input_lon": location.lon,
@@ -92,4 +154,4 @@ def place_case(case_id: int, location: LocationIn, session: SessionDep,
         session.rollback()
         raise _out_of_area(outcome.distance_m, settings.near_boundary_m, "location")
     session.commit()
-    return get_case(session, case_id)
+    return get_case(session, scope, case_id, cipher=cipher)

@@ -14,11 +14,23 @@ Columns (English name, case-insensitive, or one of the Chinese headers):
     content              内容, 诉求内容       required
     persons_count        人数                 人次; empty: the petitioners named, at least 1
     petitioners          信访人               names separated by 、 , ， ; or ；
+    id_number            身份证号, 身份证号码, 证件号码
+                                              resident ID numbers, one per petitioner in the
+                                              same order and with the same separators (an
+                                              empty entry: none for that petitioner); format
+                                              the column as text in Excel, a number cell loses
+                                              digits
+    phone                电话, 手机, 手机号, 联系电话
+                                              phone numbers, likewise one per petitioner
     address              地址, 问题发生地     geocoded when the row has no lon/lat
     lon, lat             经度, 纬度           the point (also lng/longitude, latitude)
     crs                  坐标系               wgs84 (default), cgcs2000, gcj02 (Amap/Tencent),
                                               bd09 (Baidu)
     via_community_agent  社区代办             是/否, true/false, 1/0; empty: 否
+
+ID and phone numbers are validated and normalised (see geo.privacy.validate) and stored only
+encrypted, so a file with those columns needs the cipher (the data key); without it the whole
+file is refused before anything is read. Error messages never repeat a number.
 
 A file needs category, content, and an address column or lon and lat columns. Unknown columns are
 reported as warnings and ignored (`row` and `error`, which a reject file adds, silently).
@@ -27,9 +39,11 @@ Rows are numbered as in the file: the header is row 1, the first data row is row
 skipped. Importing is idempotent by external_id: a row whose external_id is already in
 `petition_case` is counted as unchanged and never updated. A row without external_id gets a
 derived one, ``auto-`` + the first 32 hex digits of the SHA-256 of its validated content
-(channel, received_at, category code, content, petitioners, persons_count, address, location,
-via_community_agent as canonical JSON), so re-importing the same rows is idempotent as well; two
-such rows with identical content in one file are reported as a duplicate.
+(channel, received_at, category code, content, petitioners' names, persons_count, address,
+location, via_community_agent as canonical JSON), so re-importing the same rows is idempotent as
+well; two such rows with identical content in one file are reported as a duplicate. ID and
+phone numbers are left out of that hash on purpose: an unkeyed hash over them would let anyone
+who can read the other columns recover the numbers by trying them all.
 
 A point that lands farther than `near_boundary_m` from every grid (out_of_area) is an error of
 the row (field `location`). Placement runs inside a SAVEPOINT, so a dry run, or a rejected
@@ -66,6 +80,7 @@ from geo.cases.schema import CHANNEL_LABELS, CaseIn
 from geo.errors import InvalidInput
 from geo.geocode.base import Geocoder
 from geo.models import PetitionCase
+from geo.privacy.crypto import PersonalDataCipher
 from geo.settings import CaseSettings
 
 # Canonical column → the headers districts use (first the English name).
@@ -77,6 +92,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "content": ("content", "内容", "诉求内容"),
     "persons_count": ("persons_count", "人数"),
     "petitioners": ("petitioners", "信访人"),
+    "id_number": ("id_number", "身份证号", "身份证号码", "证件号码"),
+    "phone": ("phone", "电话", "手机", "手机号", "联系电话"),
     "address": ("address", "地址", "问题发生地"),
     "lon": ("lon", "lng", "longitude", "经度"),
     "lat": ("lat", "latitude", "纬度"),
@@ -408,9 +425,23 @@ def _persons(value: str) -> int | str:
     return int(number) if number.is_integer() else value
 
 
+PERSONAL_COLUMNS = ("id_number", "phone")
+# Excel shows an 18-digit number as 2.10202E+17 and keeps only 15 significant digits.
+_SCIENTIFIC = re.compile(r"\d(?:\.\d+)?E\+?\d+", re.IGNORECASE)
+
+
+def _numeric_cell(cell: Any) -> bool:
+    """Whether an ID cell went through a spreadsheet as a number (and lost digits)."""
+    if isinstance(cell, int | float) and not isinstance(cell, bool):
+        return True
+    return isinstance(cell, str) and _SCIENTIFIC.search(cell) is not None
+
+
 def _pydantic_field(loc: tuple[int | str, ...]) -> str:
     if not loc:
         return "row"
+    if loc[0] == "petitioners" and len(loc) > 2 and loc[2] in PERSONAL_COLUMNS:
+        return str(loc[2])
     if loc[0] == "location" and len(loc) > 1:
         return str(loc[1])
     return str(loc[0])
@@ -468,6 +499,18 @@ def _validate_row(number: int, cells: list[Any], columns: dict[str, int], width:
     if (value := txt("petitioners")) is not None:
         data["petitioners"] = [{"name": n.strip()} for n in _NAME_SEPARATORS.split(value)
                                if n.strip()]
+    for col in PERSONAL_COLUMNS:
+        if (value := txt(col)) is None:
+            continue
+        people = data.get("petitioners") or []
+        entries = [e.strip() or None for e in _NAME_SEPARATORS.split(value)]
+        if len(entries) != len(people):
+            errors.append(RowError(number, col, f"{len(entries)} {col} entries for "
+                                   f"{len(people)} petitioners named: give one per petitioner, "
+                                   "in the same order"))
+            continue
+        for person, entry in zip(people, entries, strict=True):
+            person[col] = entry
     if (cell := raw("via_community_agent")) is not None:
         try:
             data["via_community_agent"] = _parse_bool(cell)
@@ -491,7 +534,13 @@ def _validate_row(number: int, cells: list[Any], columns: dict[str, int], width:
             name = _pydantic_field(err["loc"])
             if name == "location" and location_error:
                 continue   # already said which coordinate is missing
-            errors.append(RowError(number, name, _pydantic_message(err)))
+            message = _pydantic_message(err)
+            if name in PERSONAL_COLUMNS and isinstance(err["loc"][1], int):
+                message = f"petitioner {err['loc'][1] + 1}: {message}"
+                if name == "id_number" and _numeric_cell(raw("id_number")):
+                    message += " (the cell is a number, which loses digits: format the " \
+                               "column as text)"
+            errors.append(RowError(number, name, message))
     category: str | None = None
     if "category" in data:
         try:
@@ -508,7 +557,9 @@ def _validate_row(number: int, cells: list[Any], columns: dict[str, int], width:
 
 def derive_external_id(case: CaseIn, category_code: str) -> str:
     """The stable id of a row without external_id: a hash of its validated content."""
-    payload = case.model_dump(mode="json", exclude={"external_id", "category"})
+    payload = case.model_dump(mode="json", exclude={
+        "external_id": True, "category": True,
+        "petitioners": {"__all__": set(PERSONAL_COLUMNS)}})
     payload["category"] = category_code
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return AUTO_ID_PREFIX + hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
@@ -558,12 +609,12 @@ def _out_of_area_message(case: CaseIn, distance_m: float, settings: CaseSettings
 
 def _place_batch(session: Session, batch: list[_ValidRow], geocoder: Geocoder | None,
                  settings: CaseSettings, categories: CategoryIndex, report: CaseImportReport,
-                 *, drop_out_of_area: bool) -> None:
+                 *, drop_out_of_area: bool, cipher: PersonalDataCipher | None) -> None:
     """Insert and assign one batch in a savepoint; out_of_area rows become errors and, when
     `drop_out_of_area`, the batch is redone without them."""
     cases = [r.case for r in batch]
     savepoint = session.begin_nested()
-    ids, outcomes = create_cases(session, cases, geocoder, settings, categories)
+    ids, outcomes = create_cases(session, cases, geocoder, settings, categories, cipher)
     flags = _row_flags(session, ids, outcomes)
     out: set[int] = set()
     for i, (flag, dist) in enumerate(flags):
@@ -580,7 +631,8 @@ def _place_batch(session: Session, batch: list[_ValidRow], geocoder: Geocoder | 
         keep = [c for i, c in enumerate(cases) if i not in out]
         if keep:
             with session.begin_nested():
-                _, again = create_cases(session, keep, geocoder, settings, categories)
+                _, again = create_cases(session, keep, geocoder, settings, categories,
+                                        cipher)
             if any(o.flag == "out_of_area" for o in again):
                 raise RuntimeError("grid assignment changed between two runs of one batch")
     else:
@@ -610,10 +662,12 @@ def _write_rejects(path: Path, header: list[str], rows: dict[int, list[Any]],
 
 def import_cases_file(session: Session, path: Path | str, *, geocoder: Geocoder | None,
                       settings: CaseSettings, dry_run: bool = False, skip_invalid: bool = False,
-                      progress: bool = False, batch_size: int = BATCH_SIZE) -> CaseImportReport:
+                      progress: bool = False, batch_size: int = BATCH_SIZE,
+                      cipher: PersonalDataCipher | None = None) -> CaseImportReport:
     """Import a CSV/XLSX file of cases: all rows or nothing (skip_invalid: the good rows and a
     reject file). The caller commits when the report is ok (or with skip_invalid), else rolls
-    back; a dry run leaves nothing to commit."""
+    back; a dry run leaves nothing to commit. `cipher` encrypts ID and phone numbers; a file
+    with those columns is refused without it."""
     path = Path(path)
     report = CaseImportReport(path=str(path), dry_run=dry_run, skip_invalid=skip_invalid)
     try:
@@ -623,6 +677,12 @@ def import_cases_file(session: Session, path: Path | str, *, geocoder: Geocoder 
         return report
     report.encoding = table.encoding
     columns = _map_columns(table.header, report)
+    if cipher is None:
+        for col in PERSONAL_COLUMNS:
+            if col in columns:
+                report.error(None, col, f"column {report.columns[col]!r} holds personal "
+                             "numbers, which are stored only encrypted, but no data key was "
+                             "given: configure GRIDMAP_DATA_KEY or GRIDMAP_DATA_KEY_FILE")
     if not report.ok:
         return report
     categories = CategoryIndex.load(session)
@@ -664,7 +724,7 @@ def import_cases_file(session: Session, path: Path | str, *, geocoder: Geocoder 
             report.unchanged += len(valid) - len(new)
             if new:
                 _place_batch(session, new, geocoder, settings, categories, report,
-                             drop_out_of_area=skip_invalid and not dry_run)
+                             drop_out_of_area=skip_invalid and not dry_run, cipher=cipher)
             bar.update(len(chunk))
     except BaseException:
         outer.rollback()

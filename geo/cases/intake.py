@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from geo import crs as gcrs
 from geo.cases.reference import CategoryIndex
-from geo.cases.schema import CaseIn
+from geo.cases.schema import CaseIn, PetitionerIn
 from geo.geocode.base import Geocoder, GeocodeResult
 from geo.models import PetitionCase, Petitioner
+from geo.privacy.crypto import PersonalDataCipher, PersonalDataError
 from geo.settings import CaseSettings
 from geo.sql_files import sql
 
@@ -81,9 +82,28 @@ def _case_row(case: CaseIn, category: str, placement: Placement, now: datetime) 
     }
 
 
+def _petitioner_row(p: PetitionerIn, cipher: PersonalDataCipher | None) -> dict[str, Any]:
+    if cipher is None:
+        if p.id_number is not None or p.phone is not None:
+            raise PersonalDataError("a petitioner has an ID or phone number but no cipher was "
+                                    "given to encrypt it: pass cipher=PersonalDataCipher("
+                                    "resolve_keys(settings).data_key)")
+        return {"name": p.name, "id_number_enc": None, "id_number_hash": None,
+                "phone_enc": None, "phone_hash": None}
+    id_enc, id_hash = cipher.seal(p.id_number, "id_number")
+    phone_enc, phone_hash = cipher.seal(p.phone, "phone")
+    return {"name": p.name, "id_number_enc": id_enc, "id_number_hash": id_hash,
+            "phone_enc": phone_enc, "phone_hash": phone_hash}
+
+
 def insert_cases(session: Session, cases: Sequence[CaseIn], placements: Sequence[Placement],
-                 categories: CategoryIndex) -> list[int]:
-    """Insert cases, their first submission and petitioners; returns the new ids in order."""
+                 categories: CategoryIndex, cipher: PersonalDataCipher | None = None
+                 ) -> list[int]:
+    """Insert cases, their first submission and petitioners (ID and phone numbers only
+    encrypted, with keyed hashes); returns the new ids in order. `cipher` may be None only when
+    no petitioner carries an ID or phone number (PersonalDataError otherwise)."""
+    # Sealed before anything is written, so a missing cipher leaves no half-inserted batch.
+    people = [_petitioner_row(p, cipher) for c in cases for p in c.petitioners]
     now = datetime.now(UTC)
     rows = [_case_row(c, categories.resolve(c.category), p, now)
             for c, p in zip(cases, placements, strict=True)]
@@ -94,14 +114,13 @@ def insert_cases(session: Session, cases: Sequence[CaseIn], placements: Sequence
         {"case_id": i, "channel": r["channel"], "received_at": r["received_at"],
          "persons_count": r["persons_count"], "via_community_agent": r["via_community_agent"]}
         for i, r in zip(ids, rows, strict=True)])
-    links = [(case_id, p.name) for case_id, c in zip(ids, cases, strict=True)
-             for p in c.petitioners]
+    links = [case_id for case_id, c in zip(ids, cases, strict=True) for _ in c.petitioners]
     if links:
         stmt_p = insert(Petitioner).returning(Petitioner.id, sort_by_parameter_order=True)
-        pids = list(session.scalars(stmt_p, [{"name": name} for _, name in links]))
+        pids = list(session.scalars(stmt_p, people))
         session.execute(sql("link_petitioner"), [
             {"case_id": cid, "petitioner_id": pid}
-            for (cid, _), pid in zip(links, pids, strict=True)])
+            for cid, pid in zip(links, pids, strict=True)])
     return ids
 
 
@@ -125,9 +144,11 @@ def assign_cases(session: Session, settings: CaseSettings,
 
 
 def create_cases(session: Session, cases: Sequence[CaseIn], geocoder: Geocoder | None,
-                 settings: CaseSettings, categories: CategoryIndex | None = None
+                 settings: CaseSettings, categories: CategoryIndex | None = None,
+                 cipher: PersonalDataCipher | None = None
                  ) -> tuple[list[int], list[AssignmentOutcome]]:
-    """Place, insert and assign cases; the caller decides what out_of_area means and commits."""
+    """Place, insert and assign cases; the caller decides what out_of_area means and commits.
+    `cipher` encrypts petitioners' ID and phone numbers (see insert_cases)."""
     categories = categories or CategoryIndex.load(session)
     results: list[GeocodeResult | None] = [None] * len(cases)
     todo = [i for i, c in enumerate(cases) if c.location is None and c.address]
@@ -136,7 +157,7 @@ def create_cases(session: Session, cases: Sequence[CaseIn], geocoder: Geocoder |
                           strict=True):
             results[i] = res
     placements = [place(c, geocoder, settings, r) for c, r in zip(cases, results, strict=True)]
-    ids = insert_cases(session, cases, placements, categories)
+    ids = insert_cases(session, cases, placements, categories, cipher)
     located = [i for i, p in zip(ids, placements, strict=True) if p.status == "located"]
     outcomes = assign_cases(session, settings, located) if located else []
     return ids, outcomes

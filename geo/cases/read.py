@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from geo.access.scope import Scope
+from geo.bbox import NO_BBOX, BBox
 from geo.errors import NotFound
+from geo.privacy.crypto import PersonalDataCipher, PersonalDataError
+from geo.privacy.mask import mask_address, mask_id_number, mask_name, mask_phone
 from geo.sql_files import sql
 
 
@@ -26,9 +31,10 @@ class CaseFilter:
     date_to: datetime | None = None
     limit: int = 100
     offset: int = 0
+    bbox: BBox | None = None
 
 
-def _as_case(row: Any) -> dict[str, Any]:
+def _as_case(row: Any, petitioners: list[dict[str, Any]], unmask: bool) -> dict[str, Any]:
     d = dict(row._mapping)
     d.pop("matched", None)
     return {
@@ -36,7 +42,10 @@ def _as_case(row: Any) -> dict[str, Any]:
         "received_at": d["received_at"].isoformat(),
         "category": {"code": d["category_code"], "name": d["category_name"]},
         "content": d["content"], "persons_count": d["persons_count"],
-        "via_community_agent": d["via_community_agent"], "address": d["address"],
+        "via_community_agent": d["via_community_agent"],
+        "address": (d["address"] if unmask or d["address"] is None
+                    else mask_address(d["address"])),
+        "petitioners": petitioners,
         "location": (None if d["lon"] is None else
                      {"lon": d["lon"], "lat": d["lat"], "crs": "wgs84"}),
         "input_location": (None if d["input_lon"] is None else
@@ -60,35 +69,83 @@ def _as_case(row: Any) -> dict[str, Any]:
     }
 
 
-def _params(f: CaseFilter, ids: list[int] | None = None) -> dict[str, Any]:
-    return {"ids": ids, "grid_code": f.grid_code, "community_code": f.community_code,
+def _params(scope: Scope, f: CaseFilter, ids: list[int] | None = None) -> dict[str, Any]:
+    return {**scope.params(), "ids": ids, "grid_code": f.grid_code,
+            "community_code": f.community_code,
             "street_code": f.street_code, "status": f.status, "category": f.category,
             "location_status": f.location_status, "date_from": f.date_from,
-            "date_to": f.date_to, "limit": f.limit, "offset": f.offset}
+            "date_to": f.date_to, "limit": f.limit, "offset": f.offset,
+            **(f.bbox.params() if f.bbox else NO_BBOX)}
 
 
-def get_cases(session: Session, ids: list[int]) -> list[dict[str, Any]]:
-    """The cases with these ids, in the order given (missing ids are left out)."""
+def case_petitioners(session: Session, case_ids: list[int],
+                     cipher: PersonalDataCipher | None = None, unmask: bool = False
+                     ) -> dict[int, list[dict[str, Any]]]:
+    """The petitioners of these cases, by case id, in one query: masked (张*, 210202********1234,
+    138****5678) unless `unmask`. Masking needs the plain value too, so a stored ID or phone
+    number needs the cipher either way (PersonalDataError without one)."""
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in case_ids}
+    if not case_ids:
+        return out
+    for r in session.execute(sql("case_petitioners"), {"ids": case_ids}):
+        if cipher is None and (r.id_number_enc is not None or r.phone_enc is not None):
+            raise PersonalDataError("case petitioners have encrypted ID or phone numbers: "
+                                    "pass the cipher to read them, masked or not")
+        id_number = (None if r.id_number_enc is None or cipher is None
+                     else cipher.decrypt(r.id_number_enc, "id_number"))
+        phone = (None if r.phone_enc is None or cipher is None
+                 else cipher.decrypt(r.phone_enc, "phone"))
+        if not unmask:
+            id_number = None if id_number is None else mask_id_number(id_number)
+            phone = None if phone is None else mask_phone(phone)
+        out[r.case_id].append({"name": r.name if unmask else mask_name(r.name),
+                               "id_number": id_number, "phone": phone})
+    return out
+
+
+def _cases(session: Session, rows: Sequence[Any], cipher: PersonalDataCipher | None,
+           unmask: bool) -> list[dict[str, Any]]:
+    if unmask and cipher is None:
+        raise PersonalDataError("unmasked case data needs the cipher")
+    people = case_petitioners(session, [r.id for r in rows], cipher, unmask)
+    return [_as_case(r, people[r.id], unmask) for r in rows]
+
+
+def get_cases(session: Session, scope: Scope, ids: list[int], *, unmask: bool = False,
+              cipher: PersonalDataCipher | None = None) -> list[dict[str, Any]]:
+    """The cases with these ids that the scope may see, in the order given; personal data
+    masked unless `unmask` (the caller checks the role and writes the audit row)."""
     rows = session.execute(sql("list_cases"),
-                           _params(CaseFilter(limit=len(ids) or 1), ids)).all()
-    by_id = {r.id: _as_case(r) for r in rows}
+                           _params(scope, CaseFilter(limit=len(ids) or 1), ids)).all()
+    by_id = {c["id"]: c for c in _cases(session, rows, cipher, unmask)}
     return [by_id[i] for i in ids if i in by_id]
 
 
-def get_case(session: Session, case_id: int) -> dict[str, Any]:
-    """One case in full; NotFound when it does not exist."""
-    found = get_cases(session, [case_id])
+def get_case(session: Session, scope: Scope, case_id: int, *, unmask: bool = False,
+             cipher: PersonalDataCipher | None = None) -> dict[str, Any]:
+    """One case in full; NotFound when it does not exist or lies outside the scope (the two
+    are indistinguishable on purpose). Personal data masked unless `unmask`."""
+    found = get_cases(session, scope, [case_id], unmask=unmask, cipher=cipher)
     if not found:
         raise NotFound(f"no case {case_id}")
     return found[0]
 
 
-def list_cases(session: Session, f: CaseFilter) -> tuple[list[dict[str, Any]], int]:
-    """A page of cases (newest first) and how many match in all."""
-    rows = session.execute(sql("list_cases"), _params(f)).all()
+def list_cases(session: Session, scope: Scope, f: CaseFilter, *, unmask: bool = False,
+               cipher: PersonalDataCipher | None = None
+               ) -> tuple[list[dict[str, Any]], int]:
+    """A page of the cases the scope may see (newest first) and how many match in all;
+    personal data masked unless `unmask`."""
+    rows = session.execute(sql("list_cases"), _params(scope, f)).all()
     matched = int(rows[0].matched) if rows else 0
     if not rows and f.offset:
         # Past the end of the list: count separately so the total is still right.
-        first = session.execute(sql("list_cases"), _params(replace(f, limit=1, offset=0))).first()
-        matched = int(first.matched) if first else 0
-    return [_as_case(r) for r in rows], matched
+        matched = count_cases(session, scope, f)
+    return _cases(session, rows, cipher, unmask), matched
+
+
+def count_cases(session: Session, scope: Scope, f: CaseFilter) -> int:
+    """How many cases in scope match the filters (no personal data is read)."""
+    first = session.execute(sql("list_cases"),
+                            _params(scope, replace(f, limit=1, offset=0))).first()
+    return int(first.matched) if first else 0

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from geo.privacy.validate import normalize_id_number, normalize_phone
+
 InputCrs = Literal["wgs84", "cgcs2000", "gcj02", "bd09"]
 Channel = Literal["letter", "visit", "phone", "online", "patrol", "platform"]
 CHANNEL_LABELS = {
@@ -22,6 +24,7 @@ MAX_CONTENT = 5000
 MAX_ADDRESS = 300
 MAX_NAME = 50
 MAX_PETITIONERS = 200
+MAX_NUMBER = 40  # an ID or phone number with spaces, dashes and a +86
 # Clocks differ; a case "received" a few minutes in the future is a clock, not a typo.
 FUTURE_SLACK = timedelta(minutes=5)
 # Office time: Asia/Shanghai has had no DST since 1991, so a fixed +08:00 is exact.
@@ -59,11 +62,25 @@ class LocationIn(BaseModel):
 
 
 class PetitionerIn(BaseModel):
-    """A named petitioner (more personal data comes with access control)."""
+    """A named petitioner, optionally with ID and phone number (normalised here, encrypted at
+    intake; see geo.privacy.validate for what is accepted)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    # repr=False: a logged or printed case never shows the numbers.
+    id_number: Annotated[str | None, Field(max_length=MAX_NUMBER, repr=False)] = None
+    phone: Annotated[str | None, Field(max_length=MAX_NUMBER, repr=False)] = None
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str | None) -> str | None:
+        return normalize_id_number(value) if value and value.strip() else None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalize_phone(value) if value and value.strip() else None
 
 
 class CaseIn(BaseModel):

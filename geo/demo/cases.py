@@ -16,6 +16,12 @@ gazetteer give the same year. The report's three stories are planted as real clu
 Content is composed from templates per category; it names generated places and people only,
 never a real person, and the one real enterprise it names is described as the report describes
 it. Every loaded case carries ``properties.demo = true`` and ``properties.approximate = true``.
+
+Petitioners get FAKE ID numbers (region 210202, a birth date that makes them 18-80, a valid
+check digit) and FAKE 138… mobile numbers, drawn from a second generator so the year itself
+does not depend on them; a person who petitions again (a household of 华联宾馆地块, a worker of
+台秤厂, a background repeater) is the same person with the same numbers, so their keyed hashes
+match. They are loaded only with a cipher: encrypted like real ones.
 """
 
 from __future__ import annotations
@@ -43,6 +49,8 @@ from geo.demo.people import demo_name
 from geo.errors import GridmapError, InvalidInput
 from geo.geocode.base import Geocoder
 from geo.models import Area, BoundaryGeneration, GazetteerEntry, PetitionCase
+from geo.privacy.crypto import PersonalDataCipher
+from geo.privacy.validate import id_check_char
 from geo.settings import CaseSettings
 
 DEFAULT_CASE_SEED = 20200101
@@ -53,6 +61,7 @@ REFERENCE_AGENT_CASES = 1756
 COLLECTIVE_MIN = 5          # DESIGN.md: collective = at least 5 persons
 BATCH_SIZE = 500
 EXTERNAL_PREFIX = "DEMO"
+DEMO_REGION = "210202"      # 中山区's code: where the demo's petitioners are registered
 
 # Category shares (%): relocation, housing, property and labour dominate an old inner-city
 # district; 检举控告 is rare (and restricted).
@@ -480,13 +489,37 @@ def _messy(rng: random.Random, address: str, street: str) -> str:
 
 # --- the plan ------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class DemoPerson:
+    """A generated petitioner with FAKE ID and phone numbers (the same object every time the
+    person petitions)."""
+
+    name: str
+    id_number: str
+    phone: str
+
+
+def fake_id_number(rng: random.Random, year: int, region: str = DEMO_REGION) -> str:
+    """A FAKE but well-formed ID number: `region`, born in year-80 … year-18, a sequence
+    number and a valid check digit."""
+    first = date(year - 80, 1, 1)
+    born = first + timedelta(days=rng.randrange((date(year - 18, 12, 31) - first).days))
+    first17 = f"{region}{born:%Y%m%d}{rng.randint(1, 999):03d}"
+    return first17 + id_check_char(first17)
+
+
+def fake_phone(rng: random.Random) -> str:
+    """A FAKE 138… mobile number."""
+    return f"138{rng.randrange(10 ** 8):08d}"
+
+
 @dataclass
 class _Draft:
     category: str
     channel: str
     received_at: datetime
     content: str
-    names: list[str]
+    people: list[DemoPerson]
     persons: int
     address: str | None
     point: tuple[float, float] | None = None  # GCJ-02, as a WeChat/Amap app gives it
@@ -523,6 +556,10 @@ class _Planner:
         self.year = year
         self.rng = random.Random(f"{seed}:{year}")
         self.cal = _Calendar(year)
+        # ID and phone numbers come from their own generator: the year's draws stay as they
+        # were before petitioners had numbers.
+        self.numbers_rng = random.Random(f"{seed}:{year}:numbers")
+        self.numbers_taken: set[str] = set()
         # Some communities are busier than others (older housing, more 动迁): a lognormal
         # activity factor per 社区 gives the background its hot and cold spots.
         self.activity = {c: self.rng.lognormvariate(0, 0.6) for c in sorted(places.communities)}
@@ -605,11 +642,22 @@ class _Planner:
             place=place, n=rng.randint(2, 14), m=rng.randint(6, 40), company=company,
             amount=rng.randrange(6000, 90000, 100))
 
-    def names(self, persons: int, anonymous: bool = False) -> list[str]:
+    def person(self) -> DemoPerson:
+        """A new petitioner: a name from the year's generator, unique FAKE numbers."""
+        name = demo_name(self.rng)
+        rng, taken = self.numbers_rng, self.numbers_taken
+        while (id_number := fake_id_number(rng, self.year)) in taken:
+            pass
+        while (phone := fake_phone(rng)) in taken:
+            pass
+        taken.update((id_number, phone))
+        return DemoPerson(name, id_number, phone)
+
+    def names(self, persons: int, anonymous: bool = False) -> list[DemoPerson]:
         if anonymous:
             return []
         named = 1 if persons < COLLECTIVE_MIN else min(persons, self.rng.randint(1, 5))
-        return [demo_name(self.rng) for _ in range(min(named, persons))]
+        return [self.person() for _ in range(min(named, persons))]
 
     def channel(self, category: str) -> str:
         return self.rng.choices(CHANNELS, CHANNEL_AFFINITY[category])[0]
@@ -618,7 +666,7 @@ class _Planner:
     def relocation_story(self) -> list[_Draft]:
         """华联宾馆地块: ~60 of the 120 households petition, some of them again and again."""
         rng, site = self.rng, self.p.relocation_site
-        households = [demo_name(rng) for _ in range(60)]
+        households = [self.person() for _ in range(60)]
         # Repeat petitioners: a few households come back many times (Zipf-like).
         weights = [1 / (i + 1) ** 0.9 for i in range(len(households))]
         out: list[_Draft] = []
@@ -648,7 +696,7 @@ class _Planner:
     def enterprise_story(self) -> list[_Draft]:
         """大连市台秤厂: workers owed wages, 公积金 and 保险 since 2008."""
         rng, site = self.rng, self.p.enterprise
-        workers = [demo_name(rng) for _ in range(45)]
+        workers = [self.person() for _ in range(45)]
         weights = [1 / (i + 1) ** 0.8 for i in range(len(workers))]
         forms = (site.name, f"中山区{site.name}", f"{site.name}职工")
         out: list[_Draft] = []
@@ -672,7 +720,7 @@ class _Planner:
     def complex_story(self) -> list[_Draft]:
         """The new complex: many owners, 人车不分流 and 绿化率未到60%."""
         rng, site = self.rng, self.p.complex_site
-        owners = [demo_name(rng) for _ in range(70)]
+        owners = [self.person() for _ in range(70)]
         out: list[_Draft] = []
         for i in range(85):
             category = "housing" if rng.random() < 0.62 else "property"
@@ -741,7 +789,7 @@ class _Planner:
                 cands = [d for d in pool if d.persons < COLLECTIVE_MIN - 1]
                 step = 1
             else:
-                cands = [d for d in pool if d.persons > max(1, len(d.names))]
+                cands = [d for d in pool if d.persons > max(1, len(d.people))]
                 step = -1
             if not cands:
                 raise InvalidInput("persons", f"cannot reach {target} 人次 with these cases")
@@ -772,14 +820,18 @@ class PlannedCase:
 
 def plan_demo_year(places: DemoPlaces, year: int = 2020, seed: int = DEFAULT_CASE_SEED,
                    total: int = REFERENCE_CASES, persons: int = REFERENCE_PERSONS,
-                   community_agent: int = REFERENCE_AGENT_CASES) -> list[PlannedCase]:
-    """The demo year in received order, without touching the database."""
+                   community_agent: int = REFERENCE_AGENT_CASES, personal_data: bool = True
+                   ) -> list[PlannedCase]:
+    """The demo year in received order, without touching the database; petitioners carry
+    their FAKE ID and phone numbers unless `personal_data` is False (names only)."""
     drafts = _Planner(places, year, seed).plan(total, persons, community_agent)
     prefix = f"{EXTERNAL_PREFIX}-{year}-"
     return [PlannedCase(CaseIn(
         external_id=f"{prefix}{i:06d}", channel=cast(Channel, d.channel),
         received_at=d.received_at, category=d.category, content=d.content,
-        petitioners=[PetitionerIn(name=n) for n in d.names], persons_count=d.persons,
+        petitioners=[PetitionerIn(name=p.name, id_number=p.id_number, phone=p.phone)
+                     if personal_data else PetitionerIn(name=p.name) for p in d.people],
+        persons_count=d.persons,
         address=d.address,
         location=(LocationIn(lon=d.point[0], lat=d.point[1], crs="gcj02")
                   if d.point else None),
@@ -821,18 +873,20 @@ def check_demo_year(year: int) -> None:
 
 def generate_demo_year(session: Session, year: int = 2020, seed: int = DEFAULT_CASE_SEED,
                        geocoder: Geocoder | None = None, settings: CaseSettings | None = None,
-                       batch_size: int = BATCH_SIZE) -> DemoYearReport:
+                       batch_size: int = BATCH_SIZE, cipher: PersonalDataCipher | None = None
+                       ) -> DemoYearReport:
     """Generate and load a demo year through create_cases; cases already loaded are skipped.
 
     Staff the grids first (assign_demo_people): a case takes the people on duty when it is
-    assigned. `geocoder` None means the gazetteer geocoder on this session.
+    assigned. `geocoder` None means the gazetteer geocoder on this session. With a `cipher`
+    petitioners get their FAKE ID and phone numbers (encrypted); without one, names only.
     """
     started = time.perf_counter()
     check_demo_year(year)
     settings = settings or CaseSettings()
     load_reference_data(session)
     places = load_places(session)
-    planned = plan_demo_year(places, year, seed)
+    planned = plan_demo_year(places, year, seed, personal_data=cipher is not None)
     existing = set(session.scalars(select(PetitionCase.external_id).where(
         PetitionCase.external_id.like(f"{EXTERNAL_PREFIX}-{year}-%"))))
     todo = [p for p in planned if p.case.external_id not in existing]
@@ -847,7 +901,8 @@ def generate_demo_year(session: Session, year: int = 2020, seed: int = DEFAULT_C
     mark = (update(table).where(table.c.id == bindparam("case_id"))
             .values(properties=table.c.properties.op("||")(bindparam("extra", type_=JSONB))))
     for batch in _batches(todo, batch_size):
-        ids, _ = create_cases(session, [p.case for p in batch], geocoder, settings, categories)
+        ids, _ = create_cases(session, [p.case for p in batch], geocoder, settings, categories,
+                              cipher)
         session.connection().execute(mark, [
             {"case_id": i, "extra": {"demo": True, "approximate": True, "seed": seed,
                                      **({"demo_cluster": p.cluster} if p.cluster else {})}}

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from geo.boundaries import ImportReport, import_boundaries
 from geo.errors import GridmapError
 from geo.models import GazetteerEntry
+from geo.privacy.crypto import PersonalDataCipher
 from geo.settings import PROJECT_ROOT, CaseSettings, GeoSettings
 
 DEMO_DIR = PROJECT_ROOT / "data" / "boundaries"
@@ -38,13 +39,15 @@ def load_demo_boundaries(session: Session, settings: GeoSettings,
 
 
 def load_demo(session: Session, geo_settings: GeoSettings, case_settings: CaseSettings,
-              year: int = 2020) -> list[str]:
+              year: int = 2020, cipher: PersonalDataCipher | None = None) -> list[str]:
     """Everything `make run` shows: boundaries, reference data, gazetteer, grid people and the
     demo year, each step idempotent. Returns lines to print; raises DemoLoadError on a rejected
-    boundary file (the caller rolls back)."""
+    boundary file (the caller rolls back). With a `cipher` the demo's petitioners carry FAKE
+    ID and phone numbers, encrypted."""
     from geo.cases.reference import ensure_area_units, load_reference_data
     from geo.demo.cases import generate_demo_year
     from geo.demo.people import assign_demo_people
+    from geo.demo.users import create_demo_users
     from geo.geocode.gazetteer import build_gazetteer
     from geo.geocode.matcher import GazetteerGeocoder
 
@@ -64,7 +67,12 @@ def load_demo(session: Session, geo_settings: GeoSettings, case_settings: CaseSe
     lines.append(f"grid people: {people.get('staff', 0)} staff")
     geocoder = GazetteerGeocoder.from_session(session)
     lines.append(generate_demo_year(session, year, geocoder=geocoder,
-                                    settings=case_settings).format())
+                                    settings=case_settings, cipher=cipher).format())
+    created = create_demo_users(session)
+    if created:
+        # Printed this once: only argon2 hashes are stored.
+        lines.append("demo users (write the passwords down, they are shown only now):")
+        lines.extend(f"  {name:22} {role:13} {password}" for name, role, password in created)
     return lines
 
 

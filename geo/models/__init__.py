@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per part of the domain; importing this registers them all."""
 
+from geo.models.access import ROLES, AppUser, AuditLog
 from geo.models.base import Base
 from geo.models.boundaries import (
     LEVELS,
@@ -23,7 +24,8 @@ from geo.models.cases import (
 from geo.models.gazetteer import GazetteerEntry
 
 __all__ = [
-    "LEVELS", "Area", "Base", "BoundaryGeneration", "CaseAssignment", "CasePetitioner", "Category",
+    "ROLES", "AppUser", "AuditLog", "LEVELS", "Area", "Base", "BoundaryGeneration",
+    "CaseAssignment", "CasePetitioner", "Category",
     "GazetteerEntry", "GridAssignment", "GridCell", "GridCellPart", "GridCodeRegistry",
     "PetitionCase", "Petitioner", "Staff", "Submission", "Unit",
 ]

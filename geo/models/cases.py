@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     func,
@@ -101,6 +102,12 @@ class Petitioner(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     name: Mapped[str] = mapped_column(Text)
+    # PIPL: ID and phone numbers only encrypted (AES-GCM) with a keyed hash (HMAC-SHA256) beside
+    # each, so repeat petitioners are matched without decrypting anything.
+    id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    id_number_hash: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    phone_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    phone_hash: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

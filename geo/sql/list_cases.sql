@@ -1,5 +1,6 @@
--- Cases with their names resolved (category, grid, 社区, 街道, people), filtered; NULL filters
--- are ignored. The planner sees plain bound parameters, never request text.
+-- Cases with their names resolved (category, grid, 社区, 街道, people), filtered and scoped;
+-- NULL filters are ignored. The scope (scope_* parameters, see geo.access.scope) is applied
+-- here, inside the query: a case outside it is never read, so it can't leak, not even as a count.
 SELECT c.id, c.external_id, c.channel, c.received_at, c.category_code,
        cat.name AS category_name, c.content, c.persons_count, c.via_community_agent, c.address,
        ST_X(c.location) AS lon, ST_Y(c.location) AS lat,
@@ -23,7 +24,13 @@ LEFT JOIN LATERAL (SELECT a.name FROM area a WHERE a.level = 'street'
 LEFT JOIN staff w ON w.id = c.grid_worker_id
 LEFT JOIN staff l ON l.id = c.grid_leader_id
 LEFT JOIN unit u ON u.id = c.responsible_unit_id
-WHERE (CAST(:ids AS bigint[]) IS NULL OR c.id = ANY(CAST(:ids AS bigint[])))
+WHERE (:scope_restricted OR NOT cat.restricted)
+  AND (:scope_all
+       OR c.grid_code = ANY(CAST(:scope_grids AS text[]))
+       OR c.community_code = CAST(:scope_community AS text)
+       OR c.street_code = CAST(:scope_street AS text)
+       OR c.responsible_unit_id = CAST(:scope_unit AS integer))
+  AND (CAST(:ids AS bigint[]) IS NULL OR c.id = ANY(CAST(:ids AS bigint[])))
   AND (CAST(:grid_code AS text) IS NULL OR c.grid_code = :grid_code)
   AND (CAST(:community_code AS text) IS NULL OR c.community_code = :community_code)
   AND (CAST(:street_code AS text) IS NULL OR c.street_code = :street_code)
@@ -32,5 +39,7 @@ WHERE (CAST(:ids AS bigint[]) IS NULL OR c.id = ANY(CAST(:ids AS bigint[])))
   AND (CAST(:location_status AS text) IS NULL OR c.location_status = :location_status)
   AND (CAST(:date_from AS timestamptz) IS NULL OR c.received_at >= :date_from)
   AND (CAST(:date_to AS timestamptz) IS NULL OR c.received_at < :date_to)
+  AND (CAST(:bbox_minx AS float8) IS NULL
+       OR c.location && ST_MakeEnvelope(:bbox_minx, :bbox_miny, :bbox_maxx, :bbox_maxy, 4326))
 ORDER BY c.received_at DESC, c.id DESC
 LIMIT :limit OFFSET :offset

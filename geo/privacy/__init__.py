@@ -1,0 +1,1 @@
+"""Personal data of petitioners: validation, encryption at rest, keyed hashes and masking."""
