@@ -78,6 +78,8 @@ def test_garbage_file_is_unreadable(session: Session, squares: None, tmp_path: P
     assert "broken.geojson" in err.message and err.row is None
 
 
+# Writing a CRS-less file is the point of this test; pyogrio's warning about it is expected.
+@pytest.mark.filterwarnings("ignore:'crs' was not provided")
 def test_shapefile_without_prj_is_unknown_crs(session: Session, squares: None,
                                               tmp_path: Path) -> None:
     frame = gpd.GeoDataFrame({"code": [grid_code(1)], "name": ["a"]}, geometry=[square(1)])
