@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.commands import cases_import, demo_cases, users
+from api.commands import cases_import, demo_cases, users, workflow
 from geo import localdb
 from geo.errors import GridmapError
 from geo.settings import (
@@ -344,6 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     cases_import.add_parser(cases)
 
     users.add_parsers(sub)
+    workflow.add_parsers(sub)
 
     system = sub.add_parser("system", help="system packages").add_subparsers(
         dest="action", required=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from geo.geocode.base import Geocoder
 from geo.privacy.crypto import PersonalDataCipher
 from geo.settings import CaseSettings, GeoSettings, LimitSettings
+from geo.workflow.calendar import HolidayCalendar
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -56,9 +58,26 @@ def get_limits(request: Request) -> LimitSettings:
     return limits
 
 
+def get_now() -> datetime:
+    """The time a request acts at (tests override it to act on a fixed day)."""
+    return datetime.now(UTC)
+
+
+def get_calendar(request: Request) -> HolidayCalendar:
+    """The holiday calendar (geo/data/holidays_cn.json), read once per app."""
+    calendar: HolidayCalendar | None = getattr(request.app.state, "calendar", None)
+    if calendar is None:
+        from geo.workflow.schedule import default_calendar
+
+        calendar = request.app.state.calendar = default_calendar()
+    return calendar
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 LimitsDep = Annotated[LimitSettings, Depends(get_limits)]
 CipherDep = Annotated["PersonalDataCipher | None", Depends(get_cipher)]
 CaseSettingsDep = Annotated[CaseSettings, Depends(get_case_settings)]
 GeocoderDep = Annotated[Geocoder | None, Depends(get_geocoder)]
 GeoSettingsDep = Annotated[GeoSettings, Depends(get_geo_settings)]
+NowDep = Annotated[datetime, Depends(get_now)]
+CalendarDep = Annotated[HolidayCalendar, Depends(get_calendar)]

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from geo.errors import (
+    Conflict,
     DatabaseUnavailable,
     Forbidden,
     InvalidInput,
@@ -18,6 +19,7 @@ from geo.errors import (
     NotFound,
     TooManyAttempts,
 )
+from geo.workflow.calendar import CalendarYearMissing
 
 log = logging.getLogger("gridmap.api")
 
@@ -50,6 +52,17 @@ async def _forbidden(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=403)
 
 
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=409)
+
+
+async def _calendar_missing(request: Request, exc: Exception) -> JSONResponse:
+    # A server-side gap (the next year's State Council notice not yet added), not bad input:
+    # the message names the year and the file to update.
+    log.error("holiday calendar: %s", exc)
+    return JSONResponse({"detail": str(exc)}, status_code=503)
+
+
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidInput)
     loc = [exc.where, *exc.field.split(".")]
@@ -74,6 +87,8 @@ HANDLERS = {
     RequestValidationError: _validation,
     NotFound: _not_found,
     Forbidden: _forbidden,
+    Conflict: _conflict,
+    CalendarYearMissing: _calendar_missing,
     NotAuthenticated: _not_authenticated,
     TooManyAttempts: _too_many,
     InvalidInput: _invalid,

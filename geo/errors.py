@@ -41,6 +41,11 @@ class Forbidden(GridmapError):
     """The caller's role may not do this (403); the message names the role and who may."""
 
 
+class Conflict(GridmapError):
+    """The request clashes with the current state of the thing (409): a workflow action not
+    allowed in the case's state, a stale version, a closed time window."""
+
+
 class NotAuthenticated(GridmapError):
     """No valid credentials: a missing, expired, forged or malformed token, a wrong password,
     an unknown or disabled user (401)."""

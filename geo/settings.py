@@ -71,6 +71,8 @@ class CaseSettings(BaseSettings):
     near_boundary_m: float = Field(default=200.0, ge=0)
     # The least precise geocode level that still places a case (see geo.geocode.base).
     geocode_min_level: str = "project"
+    # A case with at least this many persons is collective (集体访), flagged at intake.
+    collective_min_persons: int = Field(default=5, ge=2)
 
 
 class SecuritySettings(BaseSettings):

@@ -191,6 +191,20 @@ def test_the_relocation_story_has_repeat_and_collective_petitions(demo: Loaded) 
             0.15 * sum(1 for r in rows if 4 <= r.received_at.month <= 6))
 
 
+def test_intake_flags_the_story_as_repeat_and_collective(demo: Loaded) -> None:
+    s = demo.session
+    counts = s.execute(text(
+        f"SELECT count(*) FILTER (WHERE is_collective) AS flagged, "
+        f"count(*) FILTER (WHERE persons_count >= {COLLECTIVE_MIN}) AS big, "
+        f"count(*) FILTER (WHERE is_repeat) AS repeat, "
+        f"count(*) FILTER (WHERE is_repeat AND properties->>'demo_cluster' = :site) AS at_site "
+        f"FROM petition_case WHERE {DEMO}"), {"site": RELOCATION_SITE}).one()
+    assert counts.flagged == counts.big > 0
+    # The petitioners who come back to the relocation site are repeats (same person, same
+    # category, same 社区); a first visit never is.
+    assert counts.at_site >= 20 and counts.repeat < 0.5 * REFERENCE_CASES
+
+
 def test_repeat_petitioners_keep_their_fake_numbers(demo: Loaded) -> None:
     s = demo.session
     rows = s.execute(text(

@@ -14,17 +14,18 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from api.deps import CaseSettingsDep, CipherDep, GeocoderDep, LimitsDep, SessionDep
+from api.deps import CaseSettingsDep, CipherDep, GeocoderDep, LimitsDep, NowDep, SessionDep
 from api.security import ScopeDep
 from geo.access import audit
 from geo.access.scope import MAY_CREATE, MAY_PLACE, Scope
 from geo.bbox import parse_bbox
-from geo.cases.intake import assign_cases, create_cases
+from geo.cases.intake import assign_cases, create_cases, flag_cases
 from geo.cases.read import CaseFilter, get_case, get_cases, list_cases
 from geo.cases.schema import CaseIn, LocationIn
 from geo.crs import to_wgs84
 from geo.errors import Forbidden, InvalidInput
 from geo.sql_files import sql
+from geo.workflow.read import china_today
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -94,11 +95,12 @@ def create_case(case: CaseIn, session: SessionDep, geocoder: GeocoderDep,
 
 @router.get("/{case_id}", operation_id="get_case", name="get_case")
 def read_case(case_id: int, session: SessionDep, scope: ScopeDep, cipher: CipherDep,
-              request: Request, unmask: Unmask = False, purpose: Purpose = None
+              request: Request, now: NowDep, unmask: Unmask = False, purpose: Purpose = None
               ) -> dict[str, Any]:
-    """One case with its place, grid, 社区, 街道, people and (masked) petitioners."""
+    """One case with its place, grid, 社区, 街道, people, (masked) petitioners and workflow:
+    status, routing, 首接首办, 四定, deadlines with warning bands, 督办."""
     full = check_unmask(scope, unmask, purpose)
-    case = get_case(session, scope, case_id, unmask=full, cipher=cipher)
+    case = get_case(session, scope, case_id, unmask=full, cipher=cipher, today=china_today(now))
     if full:
         _audit_unmasked(session, scope, request, 1, purpose)
     return case
@@ -153,5 +155,6 @@ def place_case(case_id: int, location: LocationIn, session: SessionDep, scope: S
     if outcome.flag == "out_of_area":
         session.rollback()
         raise _out_of_area(outcome.distance_m, settings.near_boundary_m, "location")
+    flag_cases(session, settings, [case_id])  # its 社区 may be known only now
     session.commit()
     return get_case(session, scope, case_id, cipher=cipher)

@@ -1,7 +1,8 @@
 """What a user may see, as bound parameters for SQL: every read applies it inside the query.
 
 grid_worker / grid_leader: their grids; community: one 社区; street: one 街道; unit_handler:
-cases routed to their unit; registrar, commander, admin, discipline: the whole district.
+cases routed (交办) to their unit or whose responsible unit it is; registrar, commander, admin,
+discipline: the whole district.
 检举控告 (restricted categories) only for discipline and admin. Unmasked personal data only for
 registrar, unit_handler, discipline and admin, with a stated purpose, and audited.
 """
@@ -77,4 +78,4 @@ def scope_for(username: str, role: str, grid_codes: list[str] | tuple[str, ...] 
 #   AND (:scope_restricted OR NOT cat.restricted)
 #   AND (:scope_all OR c.grid_code = ANY(CAST(:scope_grids AS text[]))
 #        OR c.community_code = :scope_community OR c.street_code = :scope_street
-#        OR c.responsible_unit_id = :scope_unit)
+#        OR c.routed_unit_id = :scope_unit OR c.responsible_unit_id = :scope_unit)

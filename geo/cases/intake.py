@@ -160,7 +160,16 @@ def create_cases(session: Session, cases: Sequence[CaseIn], geocoder: Geocoder |
     ids = insert_cases(session, cases, placements, categories, cipher)
     located = [i for i, p in zip(ids, placements, strict=True) if p.status == "located"]
     outcomes = assign_cases(session, settings, located) if located else []
+    flag_cases(session, settings, ids)
     return ids, outcomes
+
+
+def flag_cases(session: Session, settings: CaseSettings, case_ids: Sequence[int]) -> None:
+    """Set the repeat (同人+同事: keyed hash of ID or phone, same category, same 社区, an
+    earlier case) and collective (≥ settings.collective_min_persons) flags, set-based."""
+    if case_ids:
+        session.execute(sql("flag_cases"), {"ids": list(case_ids),
+                                            "collective_min": settings.collective_min_persons})
 
 
 def reassign_all(session: Session, settings: CaseSettings) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,6 +15,8 @@ from geo.errors import NotFound
 from geo.privacy.crypto import PersonalDataCipher, PersonalDataError
 from geo.privacy.mask import mask_address, mask_id_number, mask_name, mask_phone
 from geo.sql_files import sql
+from geo.workflow.machine import STATES
+from geo.workflow.read import case_deadlines, case_supervisions, china_today
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,41 @@ class CaseFilter:
     bbox: BBox | None = None
 
 
-def _as_case(row: Any, petitioners: list[dict[str, Any]], unmask: bool) -> dict[str, Any]:
+def _unit(unit_id: int | None, name: str | None) -> dict[str, Any] | None:
+    return None if unit_id is None else {"id": unit_id, "name": name}
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _workflow(d: dict[str, Any], flow: dict[str, Any],
+              supervisions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The workflow part of a case: routing, 首接首办, 四定, 包案, evaluation, flags,
+    milestones, deadlines (statutory and local apart) and 督办."""
+    return {
+        "status_label": STATES.get(d["status"]),
+        "routed_unit": _unit(d["routed_unit_id"], d["routed_unit_name"]),
+        "first_contact": {"unit": _unit(d["first_unit_id"], d["first_unit_name"]),
+                          "handler": d["first_handler"]},
+        "plan": {"responsible_unit": _unit(d["responsible_unit_id"], d["responsible_unit"]),
+                 "handlers": d["handlers"] or [], "plan": d["plan"],
+                 "target_close_date": _iso(d["target_close_date"])},
+        "leader": (None if d["leader_staff_id"] is None and d["leader"] is None else
+                   {"staff_id": d["leader_staff_id"],
+                    "name": d["leader"] or d["leader_staff_name"]}),
+        "evaluation": d["evaluation"], "evaluated_at": _iso(d["evaluated_at"]),
+        "flags": {"repeat": d["is_repeat"], "collective": d["is_collective"]},
+        "milestones": {k: _iso(d[k]) for k in ("assigned_at", "accepted_at", "replied_at",
+                                                "closed_at")},
+        "merged_into": d["merged_into_id"], "extension_days": d["extension_days"],
+        "deadlines": flow["deadlines"], "overdue": flow["overdue"],
+        "supervisions": supervisions,
+    }
+
+
+def _as_case(row: Any, petitioners: list[dict[str, Any]], unmask: bool,
+             flow: dict[str, Any], supervisions: list[dict[str, Any]]) -> dict[str, Any]:
     d = dict(row._mapping)
     d.pop("matched", None)
     return {
@@ -66,6 +102,7 @@ def _as_case(row: Any, petitioners: list[dict[str, Any]], unmask: bool) -> dict[
         "status": d["status"], "hints": d["properties"],
         "created_at": d["created_at"].isoformat(), "updated_at": d["updated_at"].isoformat(),
         "version": d["version"],
+        **_workflow(d, flow, supervisions),
     }
 
 
@@ -104,35 +141,42 @@ def case_petitioners(session: Session, case_ids: list[int],
 
 
 def _cases(session: Session, rows: Sequence[Any], cipher: PersonalDataCipher | None,
-           unmask: bool) -> list[dict[str, Any]]:
+           unmask: bool, today: date | None) -> list[dict[str, Any]]:
     if unmask and cipher is None:
         raise PersonalDataError("unmasked case data needs the cipher")
-    people = case_petitioners(session, [r.id for r in rows], cipher, unmask)
-    return [_as_case(r, people[r.id], unmask) for r in rows]
+    ids = [r.id for r in rows]
+    day = today or china_today()
+    people = case_petitioners(session, ids, cipher, unmask)
+    flows = case_deadlines(session, ids, day)
+    supervisions = case_supervisions(session, ids, day)
+    return [_as_case(r, people[r.id], unmask, flows[r.id], supervisions[r.id]) for r in rows]
 
 
 def get_cases(session: Session, scope: Scope, ids: list[int], *, unmask: bool = False,
-              cipher: PersonalDataCipher | None = None) -> list[dict[str, Any]]:
+              cipher: PersonalDataCipher | None = None, today: date | None = None
+              ) -> list[dict[str, Any]]:
     """The cases with these ids that the scope may see, in the order given; personal data
-    masked unless `unmask` (the caller checks the role and writes the audit row)."""
+    masked unless `unmask` (the caller checks the role and writes the audit row); deadline
+    warning bands as of `today` (default: today in China)."""
     rows = session.execute(sql("list_cases"),
                            _params(scope, CaseFilter(limit=len(ids) or 1), ids)).all()
-    by_id = {c["id"]: c for c in _cases(session, rows, cipher, unmask)}
+    by_id = {c["id"]: c for c in _cases(session, rows, cipher, unmask, today)}
     return [by_id[i] for i in ids if i in by_id]
 
 
 def get_case(session: Session, scope: Scope, case_id: int, *, unmask: bool = False,
-             cipher: PersonalDataCipher | None = None) -> dict[str, Any]:
+             cipher: PersonalDataCipher | None = None, today: date | None = None
+             ) -> dict[str, Any]:
     """One case in full; NotFound when it does not exist or lies outside the scope (the two
     are indistinguishable on purpose). Personal data masked unless `unmask`."""
-    found = get_cases(session, scope, [case_id], unmask=unmask, cipher=cipher)
+    found = get_cases(session, scope, [case_id], unmask=unmask, cipher=cipher, today=today)
     if not found:
         raise NotFound(f"no case {case_id}")
     return found[0]
 
 
 def list_cases(session: Session, scope: Scope, f: CaseFilter, *, unmask: bool = False,
-               cipher: PersonalDataCipher | None = None
+               cipher: PersonalDataCipher | None = None, today: date | None = None
                ) -> tuple[list[dict[str, Any]], int]:
     """A page of the cases the scope may see (newest first) and how many match in all;
     personal data masked unless `unmask`."""
@@ -141,7 +185,7 @@ def list_cases(session: Session, scope: Scope, f: CaseFilter, *, unmask: bool = 
     if not rows and f.offset:
         # Past the end of the list: count separately so the total is still right.
         matched = count_cases(session, scope, f)
-    return _cases(session, rows, cipher, unmask), matched
+    return _cases(session, rows, cipher, unmask, today), matched
 
 
 def count_cases(session: Session, scope: Scope, f: CaseFilter) -> int:

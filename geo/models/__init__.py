@@ -22,10 +22,11 @@ from geo.models.cases import (
     Unit,
 )
 from geo.models.gazetteer import GazetteerEntry
+from geo.models.workflow import CaseDeadline, CaseTransition, Supervision
 
 __all__ = [
     "ROLES", "AppUser", "AuditLog", "LEVELS", "Area", "Base", "BoundaryGeneration",
-    "CaseAssignment", "CasePetitioner", "Category",
+    "CaseAssignment", "CaseDeadline", "CasePetitioner", "CaseTransition", "Category",
     "GazetteerEntry", "GridAssignment", "GridCell", "GridCellPart", "GridCodeRegistry",
-    "PetitionCase", "Petitioner", "Staff", "Submission", "Unit",
+    "PetitionCase", "Petitioner", "Staff", "Submission", "Supervision", "Unit",
 ]

@@ -23,7 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from geo.models.base import Base
@@ -35,6 +35,11 @@ LOCATION_STATUSES = ("located", "needs_location")
 # How the point relates to the grid layer: inside a grid, near the district edge (nearest grid
 # taken), or outside the district (rejected at intake, listed in import reports).
 ASSIGNMENT_FLAGS = ("inside", "near_boundary", "out_of_area", "unassigned")
+# Workflow states (geo.workflow.machine documents each) and the petitioner's evaluation.
+CASE_STATUSES = ("registered", "assigned", "disputed", "accepted", "in_progress", "mediating",
+                 "replied", "closed", "redirected", "not_accepted", "merged", "review",
+                 "reviewed", "rereview", "finalized")
+EVALUATIONS = ("satisfied", "basically_satisfied", "unsatisfied", "not_evaluated")
 
 
 class Unit(Base):
@@ -124,6 +129,17 @@ class PetitionCase(Base):
         Index("petition_case_location_idx", "location", postgresql_using="gist"),
         Index("petition_case_grid_idx", "grid_code", "received_at"),
         Index("petition_case_received_idx", "received_at"),
+        CheckConstraint("status IN ('registered','assigned','disputed','accepted','in_progress',"
+                        "'mediating','replied','closed','redirected','not_accepted','merged',"
+                        "'review','reviewed','rereview','finalized')", name="status_known"),
+        CheckConstraint("evaluation IN ('satisfied','basically_satisfied','unsatisfied',"
+                        "'not_evaluated')", name="evaluation_known"),
+        CheckConstraint("extension_days BETWEEN 1 AND 30", name="extension_at_most_30"),
+        CheckConstraint("merged_into_id <> id", name="not_merged_into_itself"),
+        Index("petition_case_routed_unit_idx", "routed_unit_id"),
+        Index("petition_case_responsible_unit_idx", "responsible_unit_id"),
+        Index("petition_case_leader_idx", "leader_staff_id",
+              postgresql_where=text("leader_staff_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -158,6 +174,28 @@ class PetitionCase(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    # Workflow (geo.workflow): the unit the case is routed to (交办); 首接首办 — the first unit
+    # charged with the case and the first person of it who acted, set once (a trigger refuses
+    # any change, migration 0004); 四定 — responsible_unit_id above, handlers, plan, target date.
+    routed_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    first_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    first_handler: Mapped[str | None] = mapped_column(String(64))
+    handlers: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    plan: Mapped[str | None] = mapped_column(Text)
+    target_close_date: Mapped[date | None] = mapped_column(Date)
+    # 包案: the leader who owns the case (a staff row when there is one, and the name as given).
+    leader_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    leader: Mapped[str | None] = mapped_column(Text)
+    evaluation: Mapped[str | None] = mapped_column(String(20))
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_repeat: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    is_collective: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("petition_case.id"))
+    extension_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class CasePetitioner(Base):

@@ -77,7 +77,10 @@ UPDATE petition_case c
 SET assignment_flag = p.flag, grid_code = p.code, grid_generation_id = p.generation_id,
     community_code = p.community_code, street_code = p.street_code,
     grid_worker_id = p.worker_id, grid_leader_id = p.leader_id,
-    responsible_unit_id = p.unit_id, updated_at = now()
+    -- Once accepted, the responsible unit is the 四定 one: re-placing the case keeps it.
+    responsible_unit_id = CASE WHEN c.accepted_at IS NULL THEN p.unit_id
+                               ELSE c.responsible_unit_id END,
+    updated_at = now()
 FROM placed p
 WHERE c.id = p.id
 RETURNING c.id, c.assignment_flag, p.dist

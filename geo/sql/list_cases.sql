@@ -12,6 +12,11 @@ SELECT c.id, c.external_id, c.channel, c.received_at, c.category_code,
        c.street_code, st.name AS street_name,
        w.name AS grid_worker, l.name AS grid_leader, u.name AS responsible_unit,
        c.status, c.properties, c.created_at, c.updated_at, c.version,
+       c.routed_unit_id, ru.name AS routed_unit_name, c.first_unit_id,
+       fu.name AS first_unit_name, c.first_handler, c.responsible_unit_id, c.handlers, c.plan,
+       c.target_close_date, c.leader_staff_id, c.leader, ls.name AS leader_staff_name,
+       c.evaluation, c.evaluated_at, c.is_repeat, c.is_collective, c.assigned_at,
+       c.accepted_at, c.replied_at, c.closed_at, c.merged_into_id, c.extension_days,
        count(*) OVER () AS matched
 FROM petition_case c
 JOIN category cat ON cat.code = c.category_code
@@ -24,11 +29,15 @@ LEFT JOIN LATERAL (SELECT a.name FROM area a WHERE a.level = 'street'
 LEFT JOIN staff w ON w.id = c.grid_worker_id
 LEFT JOIN staff l ON l.id = c.grid_leader_id
 LEFT JOIN unit u ON u.id = c.responsible_unit_id
+LEFT JOIN unit ru ON ru.id = c.routed_unit_id
+LEFT JOIN unit fu ON fu.id = c.first_unit_id
+LEFT JOIN staff ls ON ls.id = c.leader_staff_id
 WHERE (:scope_restricted OR NOT cat.restricted)
   AND (:scope_all
        OR c.grid_code = ANY(CAST(:scope_grids AS text[]))
        OR c.community_code = CAST(:scope_community AS text)
        OR c.street_code = CAST(:scope_street AS text)
+       OR c.routed_unit_id = CAST(:scope_unit AS integer)
        OR c.responsible_unit_id = CAST(:scope_unit AS integer))
   AND (CAST(:ids AS bigint[]) IS NULL OR c.id = ANY(CAST(:ids AS bigint[])))
   AND (CAST(:grid_code AS text) IS NULL OR c.grid_code = :grid_code)

@@ -1,0 +1,276 @@
+"""OGC API – Features: landing page, conformance, OpenAPI, collections and their items.
+
+Shaped for real clients (GDAL's OAPIF driver, QGIS): every answer is JSON without `f=`, typed
+`application/json`, `application/geo+json` or the schema/OpenAPI media types they ask for;
+links are absolute, built from the request's base URL (so a path prefix behind a proxy
+survives); a page has exactly one `next` link while more features remain. Like every route,
+these need the bearer token (the app-wide guard); the collections come from the allow-list in
+geo.ogc.collections.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, get_args
+
+import orjson
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from api.deps import LimitsDep, SessionDep
+from api.security import ScopeDep
+from geo.errors import NotFound
+from geo.ogc.collections import (
+    COLLECTIONS,
+    Collection,
+    feature_schema,
+    filter_names,
+    get_collection,
+)
+from geo.ogc.items import DEFAULT_LIMIT, MAX_LIMIT, collection_extent, get_item, query_items
+from geo.ogc.params import (
+    BBOX_CRS,
+    CRS84,
+    OUTPUT_CRS,
+    crs_name,
+    parse_bbox_param,
+    parse_datetime,
+    parse_filters,
+)
+
+router = APIRouter(tags=["ogc"])
+
+JSON = "application/json"
+GEOJSON = "application/geo+json"
+SCHEMA_JSON = "application/schema+json"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
+CONFORMANCE = (
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+)
+GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+# Integer ids only, and no more digits than a bigint holds: anything else cannot exist.
+FEATURE_ID = re.compile(r"^[0-9]{1,18}$")
+
+# Literal types put the accepted values into the OpenAPI document as enums.
+OutputCrs = Literal["wgs84", "gcj02", "bd09", "http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
+BBoxCrs = Literal["wgs84", "cgcs2000", "gcj02", "bd09",
+                  "http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
+JsonFormat = Annotated[Literal["json"] | None, Query(
+    description="response format; json is the only one (and the default)")]
+ItemsFormat = Annotated[Literal["json", "geojson"] | None, Query(
+    description="response format; GeoJSON is the only one (and the default)")]
+CollectionId = Annotated[str, Path(alias="collectionId", max_length=64,
+                                   description="collection id: " + ", ".join(COLLECTIONS))]
+# The enums above repeat geo.ogc.params' lists (a Literal needs literals): keep them in step.
+assert set(get_args(OutputCrs)) == {*OUTPUT_CRS, CRS84}
+assert set(get_args(BBoxCrs)) == {*BBOX_CRS, CRS84}
+
+
+def _json(body: Any, media_type: str = JSON) -> Response:
+    # orjson and a plain Response: a 10,000-feature page skips FastAPI's jsonable_encoder.
+    return Response(orjson.dumps(body), media_type=media_type)
+
+
+def _href(request: Request, path: str) -> str:
+    """An absolute URL under the app's base URL (root path included)."""
+    return str(request.base_url).rstrip("/") + path
+
+
+def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:
+    return {"href": href, "rel": rel, "type": media_type, "title": title}
+
+
+def _filter_parameters() -> dict[str, Any]:
+    """OpenAPI query parameters for every property filter. GDAL sends `field=value` to the
+    server only for parameters the items path lists; the route checks which collection
+    accepts which."""
+    params = []
+    for name, prop in filter_names().items():
+        where = [c.id for c in COLLECTIONS.values() if any(p.name == name for p in c.filters)]
+        params.append({
+            "name": name, "in": "query", "required": False, "schema": {"type": prop.type},
+            "description": f"features whose `{name}` equals this value "
+                           f"(collections: {', '.join(where)})",
+        })
+    return {"parameters": params}
+
+
+@router.get("/", operation_id="landing_page", response_class=Response,
+            responses={200: {"content": {JSON: {}}, "description": "the landing page"}})
+def landing_page(request: Request, f: JsonFormat = None) -> Response:
+    """The OGC API landing page: links to the API description, conformance and the data."""
+    return _json({
+        "title": request.app.title,
+        "description": "OGC API – Features over the district's boundaries and grid cells "
+                       "(街道, 社区, 网格). Every request needs `Authorization: Bearer <token>`.",
+        "links": [
+            _link(_href(request, "/"), "self", JSON, "this document"),
+            _link(_href(request, "/api"), "service-desc", OPENAPI_JSON,
+                  "the API definition (OpenAPI, JSON)"),
+            _link(_href(request, "/docs"), "service-doc", "text/html",
+                  "the API documentation"),
+            _link(_href(request, "/conformance"), "conformance", JSON,
+                  "OGC API conformance classes implemented"),
+            _link(_href(request, "/collections"), "data", JSON, "the feature collections"),
+        ],
+    })
+
+
+@router.get("/conformance", operation_id="conformance", response_class=Response,
+            responses={200: {"content": {JSON: {}}, "description": "conformance classes"}})
+def conformance(f: JsonFormat = None) -> Response:
+    """The OGC API – Features conformance classes implemented: core, GeoJSON, OpenAPI 3.0."""
+    return _json({"conformsTo": list(CONFORMANCE)})
+
+
+@router.get("/api", operation_id="openapi_document", response_class=Response,
+            responses={200: {"content": {OPENAPI_JSON: {}}, "description": "OpenAPI"}})
+def api_document(request: Request, f: JsonFormat = None) -> Response:
+    """The app's OpenAPI document, as the landing page's `service-desc` link promises."""
+    return _json(request.app.openapi(), OPENAPI_JSON)
+
+
+def _collection_doc(request: Request, session: Session, c: Collection) -> dict[str, Any]:
+    extent = collection_extent(session, c) or (-180.0, -90.0, 180.0, 90.0)
+    base = _href(request, f"/collections/{c.id}")
+    return {
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "itemType": "feature",
+        "extent": {
+            "spatial": {"bbox": [list(extent)], "crs": CRS84},
+            # Boundaries carry no time; collections with a temporal column will report theirs.
+            "temporal": {"interval": [[None, None]], "trs": GREGORIAN},
+        },
+        # Stored and served in WGS84 lon/lat. The GCJ-02/BD-09 shifts (crs=gcj02|bd09 on the
+        # items) have no OGC URI, so they are not listed here: Part 2 clients would choke.
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "links": [
+            _link(base, "self", JSON, c.title),
+            _link(f"{base}/items", "items", GEOJSON, f"{c.title}: features"),
+            _link(f"{base}/schema", "describedBy", SCHEMA_JSON,
+                  f"{c.title}: JSON Schema of a feature"),
+        ],
+    }
+
+
+@router.get("/collections", operation_id="list_collections", response_class=Response,
+            responses={200: {"content": {JSON: {}}, "description": "the collections"}})
+def collections(request: Request, session: SessionDep, f: JsonFormat = None) -> Response:
+    """Every collection with its extent and links."""
+    return _json({
+        "links": [_link(_href(request, "/collections"), "self", JSON, "the collections")],
+        "collections": [_collection_doc(request, session, c) for c in COLLECTIONS.values()],
+    })
+
+
+@router.get("/collections/{collectionId}", operation_id="get_collection",
+            response_class=Response,
+            responses={200: {"content": {JSON: {}}, "description": "one collection"},
+                       404: {"description": "no such collection"}})
+def collection(request: Request, session: SessionDep, collection_id: CollectionId,
+               f: JsonFormat = None) -> Response:
+    """One collection: title, description, extent, CRS and links (items, schema)."""
+    return _json(_collection_doc(request, session, get_collection(collection_id)))
+
+
+@router.get("/collections/{collectionId}/schema", operation_id="get_collection_schema",
+            response_class=Response,
+            responses={200: {"content": {SCHEMA_JSON: {}}, "description": "JSON Schema"},
+                       404: {"description": "no such collection"}})
+def collection_schema(request: Request, collection_id: CollectionId,
+                      f: JsonFormat = None) -> Response:
+    """JSON Schema of one feature of the collection (GDAL and QGIS type their fields by it)."""
+    c = get_collection(collection_id)
+    return _json(feature_schema(c, _href(request, f"/collections/{c.id}/schema")), SCHEMA_JSON)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@router.get("/collections/{collectionId}/items", operation_id="list_items",
+            response_class=Response, openapi_extra=_filter_parameters(),
+            responses={200: {"content": {GEOJSON: {}}, "description": "a FeatureCollection"},
+                       404: {"description": "no such collection"}})
+def items(
+    request: Request, session: SessionDep, limits: LimitsDep, scope: ScopeDep,
+    collection_id: CollectionId,
+    bbox: Annotated[str | None, Query(
+        max_length=400, description="minx,miny,maxx,maxy (or 6 numbers with heights) in "
+        "bbox-crs; features intersecting it")] = None,
+    bbox_crs: Annotated[BBoxCrs, Query(alias="bbox-crs", description="CRS of bbox: Amap/"
+                                       "Tencent give gcj02, Baidu bd09")] = "wgs84",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="features per page")
+                     ] = DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, description="features to skip (follow the `next` "
+                                 "link instead of counting)")] = 0,
+    crs: Annotated[OutputCrs, Query(description="output coordinates: WGS84, or shifted to "
+                                    "line up on Amap/Tencent (gcj02) or Baidu (bd09)")
+                   ] = "wgs84",
+    datetime_: Annotated[str | None, Query(
+        alias="datetime", max_length=100, description="instant or start/end (`..` open); "
+        "ignored by collections without time")] = None,
+    f: ItemsFormat = None,
+) -> Response:
+    """A page of features as GeoJSON, with numberMatched and next/prev links."""
+    c = get_collection(collection_id)
+    box = (parse_bbox_param(bbox, bbox_crs, max_km2=limits.max_bbox_km2)
+           if bbox is not None else None)
+    interval = parse_datetime(datetime_) if datetime_ is not None else None
+    filters = parse_filters(c, request.query_params)
+    features, matched = query_items(session, c, box, limit, offset, filters, crs_name(crs),
+                                    interval=interval, scope=scope if c.scoped else None)
+    links = [
+        _link(str(request.url), "self", GEOJSON, "this page"),
+        _link(_href(request, f"/collections/{c.id}"), "collection", JSON, c.title),
+    ]
+    # Exactly one `next` while features remain: GDAL follows it, and stops without one.
+    if offset + len(features) < matched:
+        links.append(_link(str(request.url.include_query_params(offset=offset + limit,
+                                                                limit=limit)),
+                           "next", GEOJSON, "next page"))
+    if offset > 0:
+        links.append(_link(str(request.url.include_query_params(
+            offset=max(0, offset - limit), limit=limit)), "prev", GEOJSON, "previous page"))
+    return _json({
+        "type": "FeatureCollection",
+        "numberMatched": matched,
+        "numberReturned": len(features),
+        "timeStamp": _now(),
+        "links": links,
+        "features": features,
+    }, GEOJSON)
+
+
+@router.get("/collections/{collectionId}/items/{featureId}", operation_id="get_item",
+            response_class=Response,
+            responses={200: {"content": {GEOJSON: {}}, "description": "a Feature"},
+                       404: {"description": "no such collection or feature"}})
+def item(
+    request: Request, session: SessionDep, scope: ScopeDep, collection_id: CollectionId,
+    feature_id: Annotated[str, Path(alias="featureId", max_length=64,
+                                    description="the feature's integer id")],
+    crs: Annotated[OutputCrs, Query(description="output coordinates: WGS84, or shifted to "
+                                    "line up on Amap/Tencent (gcj02) or Baidu (bd09)")
+                   ] = "wgs84",
+    f: ItemsFormat = None,
+) -> Response:
+    """One feature by id as GeoJSON; 404 naming it when it does not exist."""
+    c = get_collection(collection_id)
+    if not FEATURE_ID.match(feature_id):
+        raise NotFound(f"feature {feature_id!r} does not exist in collection {c.id!r} "
+                       "(feature ids are integers)")
+    feature = get_item(session, c, int(feature_id), crs_name(crs),
+                       scope=scope if c.scoped else None)
+    feature["links"] = [
+        _link(str(request.url), "self", GEOJSON, "this feature"),
+        _link(_href(request, f"/collections/{c.id}"), "collection", JSON, c.title),
+    ]
+    return _json(feature, GEOJSON)
