@@ -343,6 +343,8 @@ def test_first_contact_stays_with_the_first_unit_across_transfers(world: World) 
     assert [h["version_after"] for h in history] == [2, 3, 4, 5]
     assert history[0]["data"] == {"unit": world.unit_a}
     assert history[1]["data"] == {"reason": "属人社局职责"}
+    # 首接首办: the first unit stays accountable, so its handler still sees the case.
+    assert world.handler_a.get(f"/cases/{case_id}").status_code == 200
 
 
 def world_username(world: World, role: str) -> str:

@@ -1,7 +1,8 @@
 """What a user may see, as bound parameters for SQL: every read applies it inside the query.
 
 grid_worker / grid_leader: their grids; community: one 社区; street: one 街道; unit_handler:
-cases routed (交办) to their unit or whose responsible unit it is; registrar, commander, admin,
+cases routed (交办) to their unit, whose responsible unit it is, or that it took first
+(首接首办 keeps it accountable through transfers); registrar, commander, admin,
 discipline: the whole district.
 检举控告 (restricted categories) only for discipline and admin. Unmasked personal data only for
 registrar, unit_handler, discipline and admin, with a stated purpose, and audited.

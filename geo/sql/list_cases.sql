@@ -38,6 +38,7 @@ WHERE (:scope_restricted OR NOT cat.restricted)
        OR c.community_code = CAST(:scope_community AS text)
        OR c.street_code = CAST(:scope_street AS text)
        OR c.routed_unit_id = CAST(:scope_unit AS integer)
+       OR c.first_unit_id = CAST(:scope_unit AS integer)  -- 首接首办: stays accountable
        OR c.responsible_unit_id = CAST(:scope_unit AS integer))
   AND (CAST(:ids AS bigint[]) IS NULL OR c.id = ANY(CAST(:ids AS bigint[])))
   AND (CAST(:grid_code AS text) IS NULL OR c.grid_code = :grid_code)

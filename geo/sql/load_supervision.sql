@@ -13,4 +13,5 @@ WHERE s.id = :id
        OR c.community_code = CAST(:scope_community AS text)
        OR c.street_code = CAST(:scope_street AS text)
        OR c.routed_unit_id = CAST(:scope_unit AS integer)
+       OR c.first_unit_id = CAST(:scope_unit AS integer)  -- 首接首办: stays accountable
        OR c.responsible_unit_id = CAST(:scope_unit AS integer))
