@@ -32,14 +32,7 @@ LEFT JOIN unit u ON u.id = c.responsible_unit_id
 LEFT JOIN unit ru ON ru.id = c.routed_unit_id
 LEFT JOIN unit fu ON fu.id = c.first_unit_id
 LEFT JOIN staff ls ON ls.id = c.leader_staff_id
-WHERE (:scope_restricted OR NOT cat.restricted)
-  AND (:scope_all
-       OR c.grid_code = ANY(CAST(:scope_grids AS text[]))
-       OR c.community_code = CAST(:scope_community AS text)
-       OR c.street_code = CAST(:scope_street AS text)
-       OR c.routed_unit_id = CAST(:scope_unit AS integer)
-       OR c.first_unit_id = CAST(:scope_unit AS integer)  -- 首接首办: stays accountable
-       OR c.responsible_unit_id = CAST(:scope_unit AS integer))
+WHERE {{case_scope}}
   AND (CAST(:ids AS bigint[]) IS NULL OR c.id = ANY(CAST(:ids AS bigint[])))
   AND (CAST(:grid_code AS text) IS NULL OR c.grid_code = :grid_code)
   AND (CAST(:community_code AS text) IS NULL OR c.community_code = :community_code)

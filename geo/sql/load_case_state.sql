@@ -6,11 +6,4 @@ SELECT c.id, c.status, c.version, c.received_at, c.category_code, cat.restricted
 FROM petition_case c
 JOIN category cat ON cat.code = c.category_code
 WHERE c.id = :id
-  AND (:scope_restricted OR NOT cat.restricted)
-  AND (:scope_all
-       OR c.grid_code = ANY(CAST(:scope_grids AS text[]))
-       OR c.community_code = CAST(:scope_community AS text)
-       OR c.street_code = CAST(:scope_street AS text)
-       OR c.routed_unit_id = CAST(:scope_unit AS integer)
-       OR c.first_unit_id = CAST(:scope_unit AS integer)  -- 首接首办: stays accountable
-       OR c.responsible_unit_id = CAST(:scope_unit AS integer))
+  AND {{case_scope}}
