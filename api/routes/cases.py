@@ -7,20 +7,20 @@ may unmask asks with `unmask=true&purpose=…`, and every such read is audited.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.deps import CaseSettingsDep, CipherDep, GeocoderDep, LimitsDep, NowDep, SessionDep
+from api.params import CaseFilterParams
 from api.security import ScopeDep
 from geo.access import audit
 from geo.access.scope import MAY_CREATE, MAY_PLACE, Scope
 from geo.bbox import parse_bbox
 from geo.cases.intake import assign_cases, create_cases, flag_cases
-from geo.cases.read import CaseFilter, get_case, get_cases, list_cases
+from geo.cases.read import get_case, get_cases, list_cases
 from geo.cases.schema import CaseIn, LocationIn
 from geo.crs import to_wgs84
 from geo.errors import Forbidden, InvalidInput
@@ -109,15 +109,8 @@ def read_case(case_id: int, session: SessionDep, scope: ScopeDep, cipher: Cipher
 @router.get("", operation_id="list_cases")
 def read_cases(
     session: SessionDep, scope: ScopeDep, cipher: CipherDep, request: Request,
-    limits: LimitsDep,
-    grid_code: Annotated[str | None, Query(pattern=r"^\d{15}$")] = None,
-    community_code: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
-    street_code: Annotated[str | None, Query(pattern=r"^\d{12}$")] = None,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    category: Annotated[str | None, Query(max_length=32)] = None,
+    limits: LimitsDep, filters: Annotated[CaseFilterParams, Depends()],
     location_status: Literal["located", "needs_location"] | None = None,
-    date_from: Annotated[datetime | None, Query(alias="from")] = None,
-    date_to: Annotated[datetime | None, Query(alias="to")] = None,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy")] = None,
     bbox_crs: Annotated[Literal["wgs84", "cgcs2000", "gcj02", "bd09"],
                         Query(alias="bbox-crs")] = "wgs84",
@@ -128,12 +121,10 @@ def read_cases(
     """A page of the cases in scope, newest first; `location_status=needs_location` is the
     placing queue."""
     full = check_unmask(scope, unmask, purpose)
-    if date_from and date_to and date_to <= date_from:
-        raise InvalidInput("to", "`to` must be after `from`")
     box = parse_bbox(bbox, bbox_crs, max_km2=limits.max_bbox_km2) if bbox else None
-    items, matched = list_cases(session, scope, CaseFilter(
-        grid_code, community_code, street_code, status, category, location_status,
-        date_from, date_to, limit, offset, box), unmask=full, cipher=cipher)
+    items, matched = list_cases(session, scope, filters.to_filter(
+        location_status=location_status, limit=limit, offset=offset, bbox=box),
+        unmask=full, cipher=cipher)
     if full:
         _audit_unmasked(session, scope, request, len(items), purpose)
     return {"items": items, "numberMatched": matched, "numberReturned": len(items),
