@@ -21,11 +21,19 @@ from geo.models.cases import (
     Submission,
     Unit,
 )
+from geo.models.coordination import (
+    BacklogItem,
+    BacklogList,
+    JointReception,
+    JointReceptionPart,
+    Mediation,
+)
 from geo.models.gazetteer import GazetteerEntry
 from geo.models.workflow import CaseDeadline, CaseTransition, Supervision
 
 __all__ = [
-    "ROLES", "AppUser", "AuditLog", "LEVELS", "Area", "Base", "BoundaryGeneration",
+    "ROLES", "AppUser", "AuditLog", "LEVELS", "Area", "BacklogItem", "BacklogList", "Base",
+    "BoundaryGeneration", "JointReception", "JointReceptionPart", "Mediation",
     "CaseAssignment", "CaseDeadline", "CasePetitioner", "CaseTransition", "Category",
     "GazetteerEntry", "GridAssignment", "GridCell", "GridCellPart", "GridCodeRegistry",
     "PetitionCase", "Petitioner", "Staff", "Submission", "Supervision", "Unit",
