@@ -167,9 +167,10 @@ def fields_for(world: World, action: str) -> dict[str, Any]:
                    "plan": "联系物业公司三日内更换灯具", "target_close_date": TARGET},
         "reject": {"reason": "已经处理过的同一事项"}, "redirect": {"reason": "litigation"},
         "extend": {"days": 10, "reason": "需协调多个部门"}, "reply": {"text": "已更换全部灯具"},
-        "close": {"evaluation": "satisfied"}, "request_review": {"reason": "对答复不满意"},
+        "close": {}, "request_review": {"reason": "对答复不满意"},
         "decide_review": {"text": "维持原答复"}, "decide_rereview": {"text": "维持复查意见"},
-        "reopen": {"reason": "答复与事实不符"},
+        "reopen": {"reason": "答复与事实不符"}, "lead": {"leader": "王副区长"},
+        "evaluate": {"evaluation": "basically_satisfied"},
     }.get(action, {})
 
 
@@ -536,8 +537,8 @@ def test_merge_only_into_an_open_case(world: World) -> None:
 
 def test_reopen_sends_the_case_back_to_the_registry_keeping_first_contact(world: World) -> None:
     case_id = world.new_case()
-    drive(world, case_id, PATHS["closed"])
-    body = ok(world.admin.get(f"/cases/{case_id}"))
+    drive(world, case_id, REPLIED)
+    body = ok(act(world, world.registrar, case_id, "close", evaluation="satisfied"))
     assert body["evaluation"] == "satisfied" and body["milestones"]["closed_at"]
     body = ok(act(world, world.clients["commander"], case_id, "reopen", reason="群众反映未解决"))
     assert body["status"] == "registered" and body["milestones"]["closed_at"] is None
@@ -751,3 +752,45 @@ def test_a_case_redirected_at_the_registry_has_its_routing_limit_on_file(world: 
     [entry] = ok(world.admin.get(f"/cases/{case_id}/history"))["items"]
     assert (entry["note"], entry["data"], entry["role"]) == (
         "已告知向人民法院起诉", {"reason": "litigation"}, "registrar")
+
+
+def test_evaluation_after_the_reply_and_it_stands_once_given(world: World) -> None:
+    case_id = world.new_case()
+    drive(world, case_id, ["assign", "accept", "start"])
+    resp = act(world, world.registrar, case_id, "evaluate", evaluation="satisfied")
+    assert resp.status_code == 409 and "in_progress" in resp.json()["detail"]   # no reply yet
+    ok(act(world, world.admin, case_id, "reply", text="已更换全部灯具"))
+    body = ok(act(world, world.registrar, case_id, "evaluate", evaluation="not_evaluated"))
+    assert (body["status"], body["evaluation"]) == ("replied", "not_evaluated")
+    body = ok(act(world, world.registrar, case_id, "evaluate", evaluation="unsatisfied"))
+    assert body["evaluation"] == "unsatisfied" and body["evaluated_at"]
+    resp = act(world, world.registrar, case_id, "evaluate", evaluation="satisfied")
+    assert resp.status_code == 409 and "already has the evaluation unsatisfied" in \
+        resp.json()["detail"]
+    resp = act(world, world.registrar, case_id, "close", evaluation="satisfied")
+    assert resp.status_code == 409
+    assert ok(act(world, world.registrar, case_id, "close"))["evaluation"] == "unsatisfied"
+    resp = act(world, world.registrar, case_id, "evaluate", evaluation="bad")
+    assert resp.status_code == 422
+
+
+def test_lead_names_the_leader_keeps_the_state_and_is_in_the_history(world: World) -> None:
+    case_id = world.new_case()
+    drive(world, case_id, ["assign", "accept"])
+    staff_id = int(world.session.scalar(text(
+        "INSERT INTO staff (name) VALUES ('王副区长') RETURNING id")))
+    commander = world.clients["commander"]
+    body = ok(act(world, commander, case_id, "lead", leader="王副区长", leader_staff_id=staff_id))
+    assert body["status"] == "accepted"
+    assert body["leader"] == {"staff_id": staff_id, "name": "王副区长"}
+    resp = act(world, commander, case_id, "lead", leader="李局长", leader_staff_id=999999)
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"][-1] == "leader_staff_id"
+    body = ok(act(world, commander, case_id, "lead", leader="李局长"))
+    assert body["leader"] == {"staff_id": None, "name": "李局长"}
+    history = ok(world.admin.get(f"/cases/{case_id}/history"))["items"]
+    leads = [(h["action"], h["from_status"], h["to_status"], h["data"]["leader"])
+             for h in history if h["action"] == "lead"]
+    assert leads == [("lead", "accepted", "accepted", "王副区长"),
+                     ("lead", "accepted", "accepted", "李局长")]
+    resp = act(world, world.registrar, case_id, "lead", leader="张三")
+    assert resp.status_code == 403

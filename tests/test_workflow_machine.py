@@ -47,13 +47,17 @@ def test_every_open_state_has_a_way_on(state: str) -> None:
 
 def test_terminal_states_lead_only_to_review_or_reopen() -> None:
     assert actions_from("merged") == [] and actions_from("finalized") == []
-    assert actions_from("closed") == ["request_review", "request_rereview", "reopen"]
+    assert actions_from("closed") == ["request_review", "request_rereview", "reopen",
+                                      "evaluate"]
     assert actions_from("not_accepted") == ["reopen"] == actions_from("redirected")
 
 
 def test_design_rules_are_in_the_table() -> None:
-    assert actions_from("registered") == ["assign", "redirect", "merge"]
-    assert actions_from("assigned") == ["object", "accept", "reject", "redirect", "merge"]
+    assert actions_from("registered") == ["assign", "redirect", "merge", "lead"]
+    assert actions_from("assigned") == ["object", "accept", "reject", "redirect", "merge",
+                                        "lead"]
+    assert {s for s in STATES if "lead" in actions_from(s)} == set(STATES) - TERMINAL   # 包案
+    assert ACTIONS["evaluate"].from_states == {"replied", "reviewed", "closed"}     # 评价
     assert ACTIONS["assign"].from_states == {"registered", "disputed"}      # re-routing
     assert ACTIONS["object"].window == "objection" and ACTIONS["object"].to_state == "disputed"
     assert ACTIONS["accept"].required == ("responsible_unit", "handlers", "plan",

@@ -12,6 +12,7 @@ States (DESIGN.md, local labels in brackets):
     replied/closed ─request_review─► review [复查] ─decide_review─► reviewed [复查意见]
         ─request_rereview─► rereview [复核] ─decide_rereview─► finalized [复核终结]
     closed/not_accepted/redirected ─reopen─► registered
+    lead [包案] (any open state) and evaluate [评价] (after the reply) keep the state
 
 Added to DESIGN.md's list: the state `reviewed` (a review decision was given; the petitioner
 may ask for a re-review within 30 days, or the case is closed) and the actions `decide_review`
@@ -37,6 +38,12 @@ Local rules where neither says anything (documented here, kept in this table):
   15-day target. `close` (结案) records the evaluation and needs a reply first.
 - A reopened case goes back to the 信访局 (registered, new 15-day routing limit) and keeps its
   首接首办; it is routed, accepted (new 四定) and handled again.
+- 包案 (`lead`): a commander names the leader who owns the case (a staff row when there is
+  one, and the name as given); it can be changed while the case is open, each change in the
+  history. Backlog-list items have their own leader (geo.workflow.backlog).
+- 评价 (`evaluate`): the 信访局 records the petitioner's evaluation after the reply (回访), as
+  `close` may; once satisfied / basically satisfied / unsatisfied is on file it stands — only
+  not_evaluated may be replaced.
 - admin may take every action (data repair); discipline has no workflow actions here.
 """
 
@@ -149,6 +156,10 @@ ACTIONS: Mapping[str, Action] = {a.code: a for a in (
        meets=("rereview_decision",), stops=ALL_RULES),
     _a("reopen", "重新办理", ("closed", "not_accepted", "redirected"), "registered",
        ("commander",), required=("reason",), stops=ALL_RULES, opens=(("routing", NOW),)),
+    _a("lead", "包案", tuple(s for s in STATES if s not in TERMINAL), None, ("commander",),
+       required=("leader",), optional=("leader_staff_id",)),
+    _a("evaluate", "评价", ("replied", "reviewed", "closed"), None, ("registrar",),
+       required=("evaluation",)),
 )}
 
 
@@ -182,5 +193,8 @@ def check_table() -> None:
             raise ValueError(f"{a.code}: unknown deadline rules {sorted(rules - set(RULES))}")
         if set(a.roles) - set(ROLES):
             raise ValueError(f"{a.code}: unknown roles {sorted(set(a.roles) - set(ROLES))}")
-        if a.from_states & TERMINAL and a.code != "reopen" and not a.window:
+        # Only reopen, a review within its window, or a record that keeps the state (评价)
+        # may start from a terminal state.
+        if a.from_states & TERMINAL and a.code != "reopen" and not a.window \
+                and a.to_state is not None:
             raise ValueError(f"{a.code}: leaves a terminal state")

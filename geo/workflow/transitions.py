@@ -21,7 +21,7 @@ from geo.access.scope import Scope
 from geo.access.users import resolve_unit
 from geo.cases.read import get_case
 from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
-from geo.models import CaseTransition, PetitionCase
+from geo.models import CaseTransition, PetitionCase, Staff
 from geo.models.cases import EVALUATIONS
 from geo.privacy.crypto import PersonalDataCipher
 from geo.sql_files import sql
@@ -70,6 +70,7 @@ class CaseState:
     is_repeat: bool
     is_collective: bool
     extension_days: int | None
+    evaluation: str | None = None
 
     @property
     def general(self) -> bool:
@@ -84,7 +85,8 @@ def load_case_state(session: Session, scope: Scope, case_id: int) -> CaseState:
         raise NotFound(f"no case {case_id}")
     return CaseState(row.id, row.status, row.version, row.received_at, row.restricted,
                      row.routed_unit_id, row.responsible_unit_id, row.first_unit_id,
-                     row.first_handler, row.is_repeat, row.is_collective, row.extension_days)
+                     row.first_handler, row.is_repeat, row.is_collective, row.extension_days,
+                     row.evaluation)
 
 
 # -- fields -----------------------------------------------------------------------------------
@@ -116,6 +118,13 @@ def _handlers(value: Any) -> list[str]:
     if len(value) > MAX_HANDLERS:
         raise _bad("handlers", f"at most {MAX_HANDLERS} handlers")
     return [_text(v, "handlers", MAX_NAME) for v in value]
+
+
+def _staff(session: Session, value: Any, field: str) -> int:
+    staff_id = _int(value, field, 1)
+    if session.scalar(select(Staff.id).where(Staff.id == staff_id)) is None:
+        raise _bad(field, f"no staff member {staff_id}")
+    return staff_id
 
 
 def _date(value: Any, field: str) -> date:
@@ -170,6 +179,10 @@ def clean_fields(session: Session, spec: Action, fields: Mapping[str, Any]) -> d
             out[name] = _int(value, name, 1, RULES["extension"].days)
         elif name == "into":
             out[name] = _int(value, name, 1)
+        elif name == "leader":
+            out[name] = _text(value, name, MAX_NAME)
+        elif name == "leader_staff_id":
+            out[name] = _staff(session, value, name)
         elif name == "evaluation":
             if value not in EVALUATIONS:
                 raise _bad(name, f"evaluation must be one of {', '.join(EVALUATIONS)}")
@@ -274,6 +287,10 @@ def _changes(spec: Action, scope: Scope, case: CaseState, values: Mapping[str, A
             changes.update(evaluation=values["evaluation"], evaluated_at=now)
     elif spec.code == "reopen":
         changes.update(closed_at=None)
+    elif spec.code == "lead":
+        changes.update(leader=values["leader"], leader_staff_id=values.get("leader_staff_id"))
+    elif spec.code == "evaluate":
+        changes.update(evaluation=values["evaluation"], evaluated_at=now)
     # 首接首办: set once — COALESCE keeps a value already there (and a trigger refuses changes).
     if spec.fixes_first_unit:
         changes["first_unit_id"] = func.coalesce(col.first_unit_id, values["unit"])
@@ -369,6 +386,9 @@ def _check_action(session: Session, scope: Scope, case: CaseState, spec: Action,
             raise Conflict(f"the handling limit ended on "
                            f"{running_handling.due_date.isoformat()}: an extension must be "
                            "approved before it ends")
+    elif "evaluation" in values and case.evaluation not in (None, "not_evaluated"):
+        raise Conflict(f"case {case.id} already has the evaluation {case.evaluation}; only "
+                       "not_evaluated may be replaced")
     elif spec.code == "merge":
         into = values["into"]
         if into == case.id:
