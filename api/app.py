@@ -12,7 +12,21 @@ from fastapi_offline import FastAPIOffline
 
 from api.errors import register_error_handlers
 from api.limits import BodySizeLimit
-from api.routes import audit, auth, cases, exports, grids, health, maps, ogc, workflow
+from api.routes import (
+    audit,
+    auth,
+    backlog,
+    cases,
+    exports,
+    grids,
+    health,
+    leaders,
+    maps,
+    mediations,
+    ogc,
+    receptions,
+    workflow,
+)
 from api.security import guard_openapi, require_user
 from geo.access.keys import resolve_keys
 from geo.db import make_engine, make_sessionmaker, resolve_database_url
@@ -88,6 +102,10 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(exports.router)
     app.include_router(workflow.router)
+    app.include_router(leaders.router)
+    app.include_router(backlog.router)
+    app.include_router(receptions.router)
+    app.include_router(mediations.router)
     app.include_router(ogc.router)
     # Leaflet, jQuery and our own CSS come from gridmap itself: offices often have no internet.
     for prefix, directory in static_mounts().items():

@@ -65,7 +65,8 @@ async def _calendar_missing(request: Request, exc: Exception) -> JSONResponse:
 
 async def _invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, InvalidInput)
-    loc = [exc.where, *exc.field.split(".")]
+    # "parts.1.unit" → ["body", "parts", 1, "unit"], the way pydantic names list items.
+    loc = [exc.where, *(int(p) if p.isdigit() else p for p in exc.field.split("."))]
     detail = [{"loc": loc, "msg": exc.message, "type": "value_error"}]
     return JSONResponse({"detail": detail}, status_code=422)
 

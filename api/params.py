@@ -23,6 +23,8 @@ class CaseFilterParams:
     category: Annotated[str | None, Query(max_length=32)] = None
     date_from: Annotated[datetime | None, Query(alias="from")] = None
     date_to: Annotated[datetime | None, Query(alias="to")] = None
+    leader: Annotated[str | None, Query(max_length=50,
+                                        description="包案 leader: name or staff id")] = None
 
     def to_filter(self, **extra: Any) -> CaseFilter:
         """The geo-side filter; 422 naming `to` when the window is empty."""
@@ -31,4 +33,4 @@ class CaseFilterParams:
         return CaseFilter(grid_code=self.grid_code, community_code=self.community_code,
                           street_code=self.street_code, status=self.status,
                           category=self.category, date_from=self.date_from,
-                          date_to=self.date_to, **extra)
+                          date_to=self.date_to, leader=self.leader, **extra)

@@ -20,7 +20,9 @@ def _read(name: str) -> str:
 
 def _fragment(match: re.Match[str]) -> str:
     lines = _read(f"_{match.group(1)}").splitlines()
-    return "\n".join(line for line in lines if not line.lstrip().startswith("--"))
+    # A fragment may include another (the reception scope uses the case scope).
+    return INCLUDE.sub(_fragment, "\n".join(line for line in lines
+                                            if not line.lstrip().startswith("--")))
 
 
 @cache

@@ -34,6 +34,7 @@ class CaseFilter:
     limit: int = 100
     offset: int = 0
     bbox: BBox | None = None
+    leader: str | None = None  # 包案: the leader's name or staff id
 
 
 def _unit(unit_id: int | None, name: str | None) -> dict[str, Any] | None:
@@ -111,7 +112,7 @@ def _params(scope: Scope, f: CaseFilter, ids: list[int] | None = None) -> dict[s
             "community_code": f.community_code,
             "street_code": f.street_code, "status": f.status, "category": f.category,
             "location_status": f.location_status, "date_from": f.date_from,
-            "date_to": f.date_to, "limit": f.limit, "offset": f.offset,
+            "date_to": f.date_to, "limit": f.limit, "offset": f.offset, "leader": f.leader,
             **(f.bbox.params() if f.bbox else NO_BBOX)}
 
 

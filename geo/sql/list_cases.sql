@@ -42,6 +42,8 @@ WHERE {{case_scope}}
   AND (CAST(:location_status AS text) IS NULL OR c.location_status = :location_status)
   AND (CAST(:date_from AS timestamptz) IS NULL OR c.received_at >= :date_from)
   AND (CAST(:date_to AS timestamptz) IS NULL OR c.received_at < :date_to)
+  AND (CAST(:leader AS text) IS NULL OR c.leader = :leader
+       OR CAST(c.leader_staff_id AS text) = :leader)
   AND (CAST(:bbox_minx AS float8) IS NULL
        OR c.location && ST_MakeEnvelope(:bbox_minx, :bbox_miny, :bbox_maxx, :bbox_maxy, 4326))
 ORDER BY c.received_at DESC, c.id DESC

@@ -18,15 +18,16 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from geo.access.scope import Scope
-from geo.access.users import resolve_unit
 from geo.cases.read import get_case
-from geo.errors import Conflict, Forbidden, InvalidInput, NotFound
-from geo.models import CaseTransition, PetitionCase, Staff
+from geo.errors import Conflict, Forbidden, NotFound
+from geo.models import CaseTransition, PetitionCase
 from geo.models.cases import EVALUATIONS
 from geo.privacy.crypto import PersonalDataCipher
 from geo.sql_files import sql
+from geo.workflow import fields as check
 from geo.workflow.calendar import HolidayCalendar
 from geo.workflow.deadlines import RULES, Deadline, china_date, compute_deadline
+from geo.workflow.fields import MAX_NAME, MAX_REASON, MAX_TEXT
 from geo.workflow.machine import (
     ACTIONS,
     HANDLING_DUE,
@@ -47,11 +48,6 @@ from geo.workflow.schedule import (
     running_deadlines,
     stop_deadlines,
 )
-
-MAX_TEXT = 5000
-MAX_REASON = 1000
-MAX_HANDLERS = 20
-MAX_NAME = 50
 
 
 @dataclass(frozen=True)
@@ -89,62 +85,6 @@ def load_case_state(session: Session, scope: Scope, case_id: int) -> CaseState:
                      row.evaluation)
 
 
-# -- fields -----------------------------------------------------------------------------------
-
-def _bad(field: str, message: str) -> InvalidInput:
-    return InvalidInput(field, message, where="body")
-
-
-def _text(value: Any, field: str, max_len: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _bad(field, f"{field} must be a non-empty text")
-    if len(value.strip()) > max_len:
-        raise _bad(field, f"{field} is longer than {max_len} characters")
-    return value.strip()
-
-
-def _unit(session: Session, value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
-        raise _bad(field, f"{field} must be a unit id or code")
-    try:
-        return resolve_unit(session, str(value).strip())
-    except InvalidInput as exc:
-        raise _bad(field, exc.message) from None
-
-
-def _handlers(value: Any) -> list[str]:
-    if not isinstance(value, list) or not value:
-        raise _bad("handlers", "handlers (定责任人) must list at least one person")
-    if len(value) > MAX_HANDLERS:
-        raise _bad("handlers", f"at most {MAX_HANDLERS} handlers")
-    return [_text(v, "handlers", MAX_NAME) for v in value]
-
-
-def _staff(session: Session, value: Any, field: str) -> int:
-    staff_id = _int(value, field, 1)
-    if session.scalar(select(Staff.id).where(Staff.id == staff_id)) is None:
-        raise _bad(field, f"no staff member {staff_id}")
-    return staff_id
-
-
-def _date(value: Any, field: str) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise _bad(field, f"{field} must be a date (YYYY-MM-DD), got {value!r}") from None
-
-
-def _int(value: Any, field: str, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(field, f"{field} must be a whole number")
-    if value < low or (high is not None and value > high):
-        raise _bad(field, f"{field} must be between {low} and {high}" if high is not None
-                   else f"{field} must be at least {low}")
-    return value
-
-
 def clean_fields(session: Session, spec: Action, fields: Mapping[str, Any]) -> dict[str, Any]:
     """The action's fields checked one by one; InvalidInput names the first one at fault
     (an unknown field, a missing required one, a wrong value)."""
@@ -152,40 +92,40 @@ def clean_fields(session: Session, spec: Action, fields: Mapping[str, Any]) -> d
     for name in given:
         if name not in spec.fields():
             takes = ", ".join(spec.fields())
-            raise _bad(name, f"{spec.code} ({spec.label}) takes no field {name!r}; it takes: "
+            raise check.bad(name, f"{spec.code} ({spec.label}) takes no field {name!r}; it takes: "
                        f"{takes}")
     for name in spec.required:
         if name not in given:
-            raise _bad(name, f"{spec.code} ({spec.label}) needs {name}")
+            raise check.bad(name, f"{spec.code} ({spec.label}) needs {name}")
     out: dict[str, Any] = {}
     for name, value in given.items():
         if name in ("unit", "responsible_unit"):
-            out[name] = _unit(session, value, name)
+            out[name] = check.unit(session, value, name)
         elif name == "handlers":
-            out[name] = _handlers(value)
+            out[name] = check.handlers(value)
         elif name == "plan":
-            out[name] = _text(value, name, MAX_TEXT)
+            out[name] = check.text(value, name, MAX_TEXT)
         elif name == "target_close_date":
-            out[name] = _date(value, name)
+            out[name] = check.day(value, name)
         elif name == "reason" and spec.code == "redirect":
             if value not in REDIRECT_REASONS:
-                raise _bad(name, f"reason must be one of {', '.join(REDIRECT_REASONS)}")
+                raise check.bad(name, f"reason must be one of {', '.join(REDIRECT_REASONS)}")
             out[name] = value
         elif name in ("reason", "note"):
-            out[name] = _text(value, name, MAX_REASON)
+            out[name] = check.text(value, name, MAX_REASON)
         elif name == "text":
-            out[name] = _text(value, name, MAX_TEXT)
+            out[name] = check.text(value, name, MAX_TEXT)
         elif name == "days":
-            out[name] = _int(value, name, 1, RULES["extension"].days)
+            out[name] = check.whole(value, name, 1, RULES["extension"].days)
         elif name == "into":
-            out[name] = _int(value, name, 1)
+            out[name] = check.whole(value, name, 1)
         elif name == "leader":
-            out[name] = _text(value, name, MAX_NAME)
+            out[name] = check.text(value, name, MAX_NAME)
         elif name == "leader_staff_id":
-            out[name] = _staff(session, value, name)
+            out[name] = check.staff(session, value, name)
         elif name == "evaluation":
             if value not in EVALUATIONS:
-                raise _bad(name, f"evaluation must be one of {', '.join(EVALUATIONS)}")
+                raise check.bad(name, f"evaluation must be one of {', '.join(EVALUATIONS)}")
             out[name] = value
     return out
 
@@ -234,7 +174,7 @@ def _check_target(case: CaseState, target: date, handling: Deadline,
     for general cases — the local 15-day target, while that target can still be met (one
     already missed is counted as local-overdue, not a reason to block acceptance)."""
     if target < today:
-        raise _bad("target_close_date", f"target_close_date {target.isoformat()} is before "
+        raise check.bad("target_close_date", f"target_close_date {target.isoformat()} is before "
                    f"the acceptance date {today.isoformat()}")
     broken = []
     if target > handling.due:
@@ -246,7 +186,7 @@ def _check_target(case: CaseState, target: date, handling: Deadline,
         broken.append(f"the local 15-day target {local.due_date.isoformat()} for general "
                       "cases (本地目标)")
     if broken:
-        raise _bad("target_close_date", f"target_close_date {target.isoformat()} is after "
+        raise check.bad("target_close_date", f"target_close_date {target.isoformat()} is after "
                    + " and after ".join(broken))
 
 
@@ -323,7 +263,7 @@ def apply_transition(session: Session, scope: Scope, case_id: int, action: str, 
         case = load_case_state(session, scope, case_id)
         spec = ACTIONS.get(action)
         if spec is None:
-            raise _bad("action", f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
+            raise check.bad("action", f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
         _check_role(scope, spec)
         if version != case.version:
             raise Conflict(f"stale version {version}, current {case.version}: reload the case "
@@ -392,10 +332,11 @@ def _check_action(session: Session, scope: Scope, case: CaseState, spec: Action,
     elif spec.code == "merge":
         into = values["into"]
         if into == case.id:
-            raise _bad("into", "a case cannot be merged into itself")
+            raise check.bad("into", "a case cannot be merged into itself")
         try:
             target = load_case_state(session, scope, into)
         except NotFound:
-            raise _bad("into", f"no case {into}") from None
+            raise check.bad("into", f"no case {into}") from None
         if target.status in TERMINAL:
-            raise _bad("into", f"case {into} is {target.status}: merge only into an open case")
+            raise check.bad("into",
+                            f"case {into} is {target.status}: merge only into an open case")
