@@ -19,7 +19,7 @@ from geo.errors import GridmapError
 from geo.workflow.calendar import CalendarDataInvalid, CalendarYearMissing, HolidayCalendar
 from geo.workflow.deadlines import RULES, compute_deadline, warning_band
 
-YEARS = tuple(range(2020, 2027))
+YEARS = tuple(range(2020, 2028))
 
 
 @pytest.fixture(scope="module")
@@ -139,11 +139,11 @@ def test_new_year_2023_holiday_crosses_into_2022(cal: HolidayCalendar) -> None:
 
 # --- missing years are errors, never a guess from weekends ----------------------------------------
 
-def test_missing_year_2027_raises_naming_the_year(cal: HolidayCalendar) -> None:
+def test_missing_year_2028_raises_naming_the_year(cal: HolidayCalendar) -> None:
     with pytest.raises(CalendarYearMissing) as caught:
-        cal.is_rest_day(date(2027, 1, 4))
-    assert caught.value.year == 2027
-    assert "2027" in str(caught.value)
+        cal.is_rest_day(date(2028, 1, 4))
+    assert caught.value.year == 2028
+    assert "2028" in str(caught.value)
     assert "geo/data/holidays_cn.json" in str(caught.value)
     assert isinstance(caught.value, GridmapError)
 
@@ -153,14 +153,29 @@ def test_missing_year_2019_raises_naming_the_year(cal: HolidayCalendar) -> None:
         cal.is_working_day(date(2019, 12, 31))
 
 
-def test_deadline_running_into_2027_raises(cal: HolidayCalendar) -> None:
-    # 2026-12-25 + 15 = 2027-01-09: its status is unknown until the 2027 notice is added.
-    with pytest.raises(CalendarYearMissing, match="2027"):
-        compute_deadline(date(2026, 12, 25), "routing", cal)
+def test_deadline_running_into_2028_raises(cal: HolidayCalendar) -> None:
+    # 2027-12-25 + 15 = 2028-01-09: its status is unknown until the 2028 notice is added.
+    with pytest.raises(CalendarYearMissing, match="2028"):
+        compute_deadline(date(2027, 12, 25), "routing", cal)
 
 
-def test_calendar_years_are_2020_to_2026(cal: HolidayCalendar) -> None:
+def test_calendar_years_are_2020_to_2027_with_2027_provisional(cal: HolidayCalendar) -> None:
     assert cal.years == YEARS
+    assert cal.provisional == frozenset({2027})
+
+
+def test_provisional_2027_counts_statutory_days_and_says_so(cal: HolidayCalendar) -> None:
+    # 2027-01-22 + 15 = Sat 02-06 (春节) → rest through Mon 02-08 (初三) → Tue 02-09: the
+    # statutory days only; the 2027 notice may add 调休 days and move it again.
+    d = compute_deadline(date(2027, 1, 22), "routing", cal)
+    assert d.due == date(2027, 2, 9)
+    assert "暂定：2027年放假安排通知尚未收录" in d.basis
+    assert cal.holiday_name(date(2027, 2, 5)) == "春节"          # 除夕 (statutory since 2025)
+    assert cal.is_working_day(date(2027, 10, 4))                # 10-04 Mon: no 调休 known yet
+    # A limit that stays inside a noticed year carries no such remark.
+    assert "暂定" not in compute_deadline(date(2026, 5, 6), "routing", cal).basis
+    # A limit from late 2026 into 2027 is counted (no longer a 503) and says it is provisional.
+    assert "暂定" in compute_deadline(date(2026, 11, 25), "handling", cal).basis
 
 
 # --- warning bands around due date T -------------------------------------------------------------
@@ -229,6 +244,10 @@ def test_a_datetime_is_refused_by_the_calendar(cal: HolidayCalendar) -> None:
 def test_every_year_2020_to_2026_has_its_notice(raw: dict[str, Any]) -> None:
     assert tuple(int(y) for y in raw["years"]) == YEARS
     for year, entry in raw["years"].items():
+        if entry.get("provisional"):
+            assert year == "2027" and "暂定" in entry["provisional_note"]
+            assert entry["source"][0]["title"] == "全国年节及纪念日放假办法"
+            continue
         notice = entry["source"][0]
         assert notice["title"] == f"国务院办公厅关于{year}年部分节假日安排的通知"
         assert notice["document_number"].startswith("国办发明电〔")
@@ -248,7 +267,7 @@ def test_no_date_is_both_holiday_and_workday_and_workdays_are_weekends(
 def test_holiday_counts_per_year(raw: dict[str, Any]) -> None:
     # Days off / 调休 working days per notice, counted from the notices' periods.
     expected = {"2020": (30, 6), "2021": (31, 7), "2022": (31, 7), "2023": (27, 7),
-                "2024": (28, 8), "2025": (28, 5), "2026": (33, 6)}
+                "2024": (28, 8), "2025": (28, 5), "2026": (33, 6), "2027": (13, 0)}
     counts = {y: (len(e["holidays"]), len(e["workdays"])) for y, e in raw["years"].items()}
     assert counts == expected
 
@@ -259,7 +278,7 @@ def test_statutory_days_follow_the_holiday_measures(raw: dict[str, Any]) -> None
     counts = {y: sum(1 for h in e["holidays"] if h.get("statutory"))
               for y, e in raw["years"].items()}
     assert counts == {"2020": 10, "2021": 11, "2022": 11, "2023": 11, "2024": 11, "2025": 13,
-                      "2026": 13}
+                      "2026": 13, "2027": 13}
     stat_2025 = {h["date"] for h in raw["years"]["2025"]["holidays"] if h.get("statutory")}
     assert {"2025-01-28", "2025-05-02"} <= stat_2025  # 除夕, 5月2日
 

@@ -6,6 +6,11 @@ starts the day after the start date (民法典 第二百零一条), and a limit 
 ends on the next working day (第二百零三条). A date in a year the file lacks raises
 CalendarYearMissing: weekends alone would silently get Spring Festival and National Day wrong.
 
+A year marked `provisional` (2027, whose notice was not yet available) lists only the statutory
+festival days of the 全国年节及纪念日放假办法 — no 调休 — so limits through it are a lower bound
+of what the notice will give; every deadline counted through such a year says so in its basis
+(geo.workflow.deadlines) until the notice replaces the year.
+
 Caveat: a notice can change the last days of December of the year before (the 2023 notice made
 2022-12-31 a holiday), so those dates in the file's last year are provisional until the next
 notice is added.
@@ -78,6 +83,7 @@ class HolidayCalendar:
     holidays: dict[date, str]
     workdays: dict[date, str]
     sources: dict[int, tuple[dict[str, Any], ...]]
+    provisional: frozenset[int] = frozenset()
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> HolidayCalendar:
@@ -97,6 +103,7 @@ class HolidayCalendar:
         holidays: dict[date, str] = {}
         workdays: dict[date, str] = {}
         sources: dict[int, tuple[dict[str, Any], ...]] = {}
+        provisional: set[int] = set()
         for key, entry in years.items():
             try:
                 year = int(key)
@@ -121,7 +128,12 @@ class HolidayCalendar:
             holidays.update(rest)
             workdays.update(work)
             sources[year] = tuple(source)
-        return cls(holidays=holidays, workdays=workdays, sources=sources)
+            if entry.get("provisional") is True:
+                if not entry.get("provisional_note"):
+                    raise CalendarDataInvalid(f"{year}: a provisional year must say why")
+                provisional.add(year)
+        return cls(holidays=holidays, workdays=workdays, sources=sources,
+                   provisional=frozenset(provisional))
 
     @property
     def years(self) -> tuple[int, ...]:

@@ -121,8 +121,12 @@ def compute_deadline(start: date | datetime, rule_code: str, calendar: HolidayCa
     day = china_date(start)
     due = (calendar.add_working_days(day, count) if rule.working_days
            else calendar.add_days(day, count))
+    basis = rule.basis
+    for year in sorted(set(range(day.year, due.year + 1)) & calendar.provisional):
+        basis += (f"；暂定：{year}年放假安排通知尚未收录，按法定节日本日计算（不含调休），"
+                  "通知发布后须重算")
     return Deadline(rule=rule.code, start=day, due=due, days=count,
-                    working_days=rule.working_days, basis=rule.basis, statutory=rule.statutory)
+                    working_days=rule.working_days, basis=basis, statutory=rule.statutory)
 
 
 def warning_band(due: date, today: date) -> Band:
