@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.commands import cases_import, demo_cases, users, workflow
+from api.commands import export as export_cmd
 from geo import localdb
 from geo.errors import GridmapError
 from geo.settings import (
@@ -345,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     users.add_parsers(sub)
     workflow.add_parsers(sub)
+    export_cmd.add_parsers(sub)
 
     system = sub.add_parser("system", help="system packages").add_subparsers(
         dest="action", required=True)
