@@ -100,6 +100,9 @@ class LimitSettings(BaseSettings):
 
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     max_page: int = Field(default=1000, ge=1)
+    # OGC API items pages (`limit`): GIS clients read whole layers, so pages are larger than
+    # the JSON lists' max_page (the issue fixes 10,000; the features are built by PostGIS).
+    ogc_max_limit: int = Field(default=10_000, ge=1)
     # A city is a few thousand km²; a request for more is a mistake or a scrape.
     max_bbox_km2: float = Field(default=2500.0, gt=0)
     tile_min_zoom: int = Field(default=8, ge=0, le=24)

@@ -1,5 +1,6 @@
 """OGC API – Features over the boundary collections: documents, paging, filters, CRS, and GDAL
-reading it as a real client over HTTP."""
+reading it as a real client over HTTP (the boundaries and the cases collection, paging
+included). The cases collection's own rules are in test_ogc_cases.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +21,22 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from shapely.geometry import box, shape
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from api.app import AppSettings, create_app
+from api.deps import get_session
 from geo import crs as gcrs
 from geo.access.keys import resolve_keys
 from geo.access.tokens import issue_token
 from geo.access.users import create_user
+from geo.cases.intake import create_cases
+from geo.cases.reference import load_reference_data
+from geo.cases.schema import CaseIn, LocationIn, PetitionerIn
 from geo.errors import InvalidInput
-from geo.models import AppUser
 from geo.ogc.items import shift_features
 from geo.ogc.params import OFFICE_TZ, parse_datetime
-from geo.settings import SecuritySettings
+from geo.settings import CaseSettings, SecuritySettings
 from tests.conftest import TEST_DATA_KEY, TEST_SECRET_KEY
 
 GEOJSON = "application/geo+json"
@@ -78,13 +83,18 @@ def test_landing_page_links_to_api_docs_conformance_and_data(client: TestClient)
     assert links["data"]["type"] == JSON
 
 
-def test_conformance_lists_core_geojson_and_oas30(client: TestClient) -> None:
+def test_conformance_lists_features_core_geojson_oas30_and_tiles(client: TestClient) -> None:
     r = client.get("/conformance")
     assert r.status_code == 200 and r.headers["content-type"] == JSON
     assert r.json() == {"conformsTo": [
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
         "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tileset",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/tilesets-list",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/geodata-tilesets",
+        "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
     ]}
 
 
@@ -105,14 +115,17 @@ def test_api_document_lists_the_property_filters_on_the_items_path(client: TestC
     assert "/collections/{collectionId}/items/{featureId}" in doc["paths"]
 
 
-def test_collections_describe_three_boundary_layers(zhongshan: None, client: TestClient
-                                                    ) -> None:
+def test_collections_describe_the_boundary_layers_and_cases(zhongshan: None,
+                                                           client: TestClient) -> None:
     r = client.get("/collections")
     assert r.status_code == 200 and r.headers["content-type"] == JSON
     body = r.json()
     assert _rels(body, "self")[0]["href"] == "http://testserver/collections"
     collections = {c["id"]: c for c in body["collections"]}
-    assert list(collections) == ["streets", "communities", "grids"]
+    assert list(collections) == ["streets", "communities", "grids", "cases"]
+    assert collections["cases"]["title"] == "信访事项 Petition cases"
+    # No case in this database: the cases extent is the whole world, its time unknown.
+    assert collections.pop("cases")["extent"]["temporal"]["interval"] == [[None, None]]
     assert collections["streets"]["title"] == "街道 Streets"
     assert collections["communities"]["title"].startswith("社区")
     assert collections["grids"]["title"].startswith("网格")
@@ -122,7 +135,8 @@ def test_collections_describe_three_boundary_layers(zhongshan: None, client: Tes
         assert DISTRICT[0] <= minx < maxx <= DISTRICT[2], (cid, bbox)
         assert DISTRICT[1] <= miny < maxy <= DISTRICT[3], (cid, bbox)
         assert c["extent"]["temporal"]["interval"] == [[None, None]]
-        assert c["crs"] == ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]
+        assert c["crs"] == ["http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+                            "http://www.opengis.net/def/crs/EPSG/0/4326"]
         base = f"http://testserver/collections/{cid}"
         assert _rels(c, "self")[0] == {"href": base, "rel": "self", "type": JSON,
                                        "title": c["title"]}
@@ -131,6 +145,8 @@ def test_collections_describe_three_boundary_layers(zhongshan: None, client: Tes
         [described] = _rels(c, "describedBy")
         assert (described["href"], described["type"]) == (f"{base}/schema",
                                                           "application/schema+json")
+        [tiles] = _rels(c, "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector")
+        assert (tiles["href"], tiles["type"]) == (f"{base}/tiles", JSON)
 
 
 def test_collection_extent_matches_postgis(zhongshan: None, client: TestClient,
@@ -352,6 +368,24 @@ def test_crs_gcj02_shifts_east_and_north(zhongshan: None, client: TestClient) ->
     assert uri == wgs
 
 
+def test_epsg_4326_uri_means_latitude_first(zhongshan: None, client: TestClient) -> None:
+    epsg = "http://www.opengis.net/def/crs/EPSG/0/4326"
+    wgs = client.get("/collections/grids/items", params={"limit": 3})
+    assert wgs.headers["content-crs"] == "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>"
+    r = client.get("/collections/grids/items", params={"limit": 3, "crs": epsg})
+    assert r.status_code == 200 and r.headers["content-crs"] == f"<{epsg}>"
+    for a, b in zip(wgs.json()["features"], r.json()["features"], strict=True):
+        ring_a, ring_b = a["geometry"]["coordinates"][0][0], b["geometry"]["coordinates"][0][0]
+        assert ring_b == [[y, x] for x, y in ring_a]
+    one = client.get(f"/collections/grids/items/{a['id']}", params={"crs": epsg}).json()
+    assert one["geometry"] == b["geometry"]
+    # A bbox in EPSG:4326 is latitude first too.
+    lonlat = _get(client, "/collections/grids/items", bbox="121.66,38.90,121.68,38.915")
+    latlon = _get(client, "/collections/grids/items", bbox="38.90,121.66,38.915,121.68",
+                  **{"bbox-crs": epsg})
+    assert [f["id"] for f in latlon["features"]] == [f["id"] for f in lonlat["features"]]
+
+
 @pytest.mark.parametrize(("params", "field"), [
     ({"limit": 10_001}, "limit"),
     ({"limit": 0}, "limit"),
@@ -460,37 +494,86 @@ def _require(tool: str) -> str:
     return tool
 
 
+# Cases GDAL reads: this many the commander may see, and two 检举控告 cases they may not.
+GDAL_CASES = 130
+GDAL_RESTRICTED = 2
+
+
+def _load_gdal_cases(session: Session) -> list[int]:
+    """Located cases at the first grids' inner points, with petitioners and room-level
+    addresses (to be masked); the ids of those a commander may see."""
+    load_reference_data(session)
+    points = session.execute(text(
+        "SELECT ST_X(p) AS lon, ST_Y(p) AS lat FROM (SELECT ST_PointOnSurface(gc.geom) AS p"
+        f" {ACTIVE_GRIDS} ORDER BY gc.code LIMIT :n) x"),
+        {"n": GDAL_CASES + GDAL_RESTRICTED}).all()
+    categories = ["property", "housing", "labour", "urban", "relocation"]
+    cases = [CaseIn(
+        external_id=f"GDAL-{i:04d}", channel="visit",
+        received_at=datetime(2020, 3, 2, 9, tzinfo=OFFICE_TZ) + timedelta(hours=i),
+        category="accusation" if i >= GDAL_CASES else categories[i % len(categories)],
+        content="楼道灯坏了无人修", address=f"人民路{i + 1}号3单元502室",
+        petitioners=[PetitionerIn(name="张三"), PetitionerIn(name="欧阳小明")],
+        location=LocationIn(lon=p.lon, lat=p.lat, crs="wgs84"))
+        for i, p in enumerate(points)]
+    ids, outcomes = create_cases(session, cases, None, CaseSettings())
+    assert {o.flag for o in outcomes} == {"inside"}
+    return ids[:GDAL_CASES]
+
+
+@dataclass
+class OgcServer:
+    """The app served over HTTP, a commander's bearer token and the cases they may see."""
+
+    url: str
+    token: str
+    case_ids: list[int]
+
+
 @pytest.fixture(scope="module")
-def ogc_server(database_url: str, engine: Engine, zhongshan: None) -> Iterator[tuple[str, str]]:
-    """The app under uvicorn on 127.0.0.1 (a free port) against the test database, and a
-    bearer token of a committed read-only user; both gone afterwards."""
+def ogc_server(database_url: str, engine: Engine, zhongshan: None) -> Iterator[OgcServer]:
+    """The app under uvicorn on 127.0.0.1 (a free port), a commander's bearer token and
+    GDAL_CASES cases. User and cases live in one uncommitted transaction that every request
+    shares (one at a time) and that is rolled back afterwards, so no other test sees them."""
     settings = AppSettings(database_url=database_url, security=SecuritySettings(
         secret_key=TEST_SECRET_KEY, data_key=TEST_DATA_KEY, demo=False))
-    username = f"ogc_gdal_{os.getpid()}"
-    with Session(engine) as s:
-        user, _ = create_user(s, username, "commander")
-        s.commit()
-        token, _ = issue_token(user, resolve_keys(settings.security), 30)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning",
-                                           access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 15
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}", token
-    finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
-        with Session(engine) as s:
-            s.execute(delete(AppUser).where(AppUser.username == username))
-            s.commit()
+    lock = threading.Lock()
+    with engine.connect() as conn:
+        trans = conn.begin()
+        session = Session(bind=conn, join_transaction_mode="create_savepoint")
+
+        def shared_session() -> Iterator[Session]:
+            with lock:
+                yield session
+
+        try:
+            user, _ = create_user(session, "ogc_gdal", "commander")
+            case_ids = _load_gdal_cases(session)
+            session.flush()
+            token, _ = issue_token(user, resolve_keys(settings.security), 30)
+            app = create_app(settings)
+            app.dependency_overrides[get_session] = shared_session
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+            server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+            thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]},
+                                      daemon=True)
+            thread.start()
+            try:
+                deadline = time.monotonic() + 15
+                while not server.started:
+                    assert thread.is_alive() and time.monotonic() < deadline, \
+                        "uvicorn did not start"
+                    time.sleep(0.02)
+                yield OgcServer(f"http://127.0.0.1:{port}", token, case_ids)
+            finally:
+                server.should_exit = True
+                thread.join(15)
+                sock.close()
+        finally:
+            session.close()
+            trans.rollback()
 
 
 def _gdal(args: list[str], token: str) -> subprocess.CompletedProcess[str]:
@@ -511,19 +594,24 @@ def _layers(ogrinfo_out: str) -> dict[str, dict[str, str]]:
             current = layers.setdefault(line.removeprefix("Layer name: ").strip(), {})
         elif line.startswith("Feature Count: "):
             current["Feature Count"] = line.removeprefix("Feature Count: ").strip()
-        elif m := re.match(r"^(\w+): (\w+) \(", line):
+        elif m := re.match(r"^(\w+): ([\w()]+) \(", line):
             current[m.group(1)] = m.group(2)
     return layers
 
 
 def test_gdal_ogrinfo_lists_the_collections_with_counts_and_types(
-        ogc_server: tuple[str, str]) -> None:
-    url, token = ogc_server
+        ogc_server: OgcServer) -> None:
+    url, token = ogc_server.url, ogc_server.token
     done = _gdal([_require(OGRINFO), "-ro", "-al", "-so", f"OAPIF:{url}"], token)
     layers = _layers(done.stdout)
-    assert set(layers) == {"streets", "communities", "grids"}, done.stdout
+    assert set(layers) == {"streets", "communities", "grids", "cases"}, done.stdout
+    # The commander's count: the two 检举控告 cases are outside their scope.
     assert {k: v["Feature Count"] for k, v in layers.items()} == {
-        "streets": "6", "communities": "65", "grids": "396"}
+        "streets": "6", "communities": "65", "grids": "396", "cases": str(GDAL_CASES)}
+    cases = layers["cases"]
+    assert (cases["received_at"], cases["due_date"], cases["persons_count"],
+            cases["is_repeat"], cases["band"], cases["petitioner"]) == (
+        "DateTime", "Date", "Integer", "Integer(Boolean)", "String", "String")
     grids = layers["grids"]
     assert (grids["code"], grids["households"], grids["parent_code"]) == (
         "String", "Integer", "String")
@@ -534,9 +622,9 @@ def test_gdal_ogrinfo_lists_the_collections_with_counts_and_types(
     assert "Extent: (121." in done.stdout
 
 
-def test_gdal_ogr2ogr_pages_through_every_grid(ogc_server: tuple[str, str],
+def test_gdal_ogr2ogr_pages_through_every_grid(ogc_server: OgcServer,
                                                tmp_path: Path) -> None:
-    url, token = ogc_server
+    url, token = ogc_server.url, ogc_server.token
     out = tmp_path / "grids.geojson"
     done = _gdal([_require(OGR2OGR), "-f", "GeoJSON", str(out), f"OAPIF:{url}", "grids",
                   "-oo", "PAGE_SIZE=50"], token)
@@ -551,9 +639,9 @@ def test_gdal_ogr2ogr_pages_through_every_grid(ogc_server: tuple[str, str],
     assert all(isinstance(f["properties"]["approximate"], bool) for f in features)
 
 
-def test_gdal_pushes_property_filters_to_the_server(ogc_server: tuple[str, str],
+def test_gdal_pushes_property_filters_to_the_server(ogc_server: OgcServer,
                                                     engine: Engine) -> None:
-    url, token = ogc_server
+    url, token = ogc_server.url, ogc_server.token
     with Session(engine) as s:
         community, n = s.execute(text(
             f"SELECT gc.community_code, count(*) {ACTIVE_GRIDS} GROUP BY 1 ORDER BY 1 "
@@ -563,3 +651,37 @@ def test_gdal_pushes_property_filters_to_the_server(ogc_server: tuple[str, str],
     assert _layers(done.stdout)["grids"]["Feature Count"] == str(n)
     # Listed in the OpenAPI document, so GDAL asked the server rather than filtering locally.
     assert f"parent_code={community}" in done.stderr, done.stderr
+
+
+def test_gdal_ogr2ogr_pages_through_every_case_masked_and_scoped(
+        ogc_server: OgcServer, tmp_path: Path) -> None:
+    url, token = ogc_server.url, ogc_server.token
+    out = tmp_path / "cases.geojson"
+    done = _gdal([_require(OGR2OGR), "-f", "GeoJSON", str(out), f"OAPIF:{url}", "cases",
+                  "-oo", "PAGE_SIZE=50"], token)
+    # 130 cases at 50 a page: GDAL followed the next links to offsets 50 and 100.
+    assert re.search(r"/collections/cases/items\?[^ ]*offset=50", done.stderr), done.stderr
+    assert re.search(r"/collections/cases/items\?[^ ]*offset=100", done.stderr), done.stderr
+    features = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert len(features) == GDAL_CASES
+    # Every case the commander may see, once, under its own id; no 检举控告 case.
+    assert sorted(f["properties"]["id"] for f in features) == sorted(ogc_server.case_ids)
+    assert {f["properties"]["category"] for f in features} <= {
+        "property", "housing", "labour", "urban", "relocation"}
+    props = features[0]["properties"]
+    assert props["petitioner"] == "张*、欧阳**"
+    assert re.fullmatch(r"人民路\d+号", props["address"]), props["address"]
+    assert props["status"] == "registered" and props["status_label"] == "登记"
+    assert props["received_at"].startswith("2020/03/02") or \
+        props["received_at"].startswith("2020-03-02"), props["received_at"]
+    assert all(f["geometry"]["type"] == "Point" for f in features)
+    assert all(isinstance(f["properties"]["is_repeat"], bool) for f in features)
+
+
+def test_gdal_pushes_case_filters_to_the_server(ogc_server: OgcServer) -> None:
+    url, token = ogc_server.url, ogc_server.token
+    done = _gdal([_require(OGRINFO), "-ro", "-so", f"OAPIF:{url}", "cases",
+                  "-where", "category = 'labour'"], token)
+    assert _layers(done.stdout)["cases"]["Feature Count"] == str(
+        sum(1 for i in range(GDAL_CASES) if i % 5 == 2))
+    assert "category=labour" in done.stderr, done.stderr

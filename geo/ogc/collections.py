@@ -1,23 +1,34 @@
 """The allow-list of OGC API collections: what each serves, from which SQL, with which fields.
 
 Only collections registered here exist; the route never turns request text into a table, a
-column or a SQL fragment. Each collection names the `.sql` files that page its items and
-measure its extent, and declares its properties with JSON types: the JSON Schema that GDAL and
-QGIS read to type their fields is derived from that declaration, and so are the property
-filters (`?code=…`) a collection accepts. Cases, projects and hotspots plug in as new entries
-(with `scoped=True` and a temporal column) next to SQL files that apply the caller's scope.
+column or a SQL fragment. Each collection names the `.sql` files that page its items, measure
+its extent and (optionally) cut its vector tiles, and declares its properties with JSON types:
+the JSON Schema that GDAL and QGIS read to type their fields is derived from that declaration,
+and so are the filters (`?code=…`) a collection accepts.
+
+Adding a collection (projects, hotspots) is one `Collection(...)` entry in `_REGISTERED` plus its
+SQL files: `geo/sql/ogc_<name>_items.sql` (parameters: the filters by name, `feature_id`,
+`limit`, `offset`, `precision`, `bbox_*`, `scope_*` when `scoped`, `dt_start`/`dt_end` when
+`temporal`, `today` when `clocked`; columns `number_matched` and `features`, a JSON array ordered
+by id), `ogc_<name>_extent.sql` (minx, miny, maxx, maxy and optionally tmin, tmax) and
+`tile_<name>.sql` (see geo.tiles.mvt). A scoped collection applies `{{case_scope}}` (or its own
+scope predicate) inside those files; a `finish` hook post-processes a page in Python (masking).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 from typing import Any, Literal
 
 from geo.errors import NotFound
+from geo.ogc import cases
 
 JsonType = Literal["string", "integer", "number", "boolean"]
+# A page's features and the request's China day, changed in place before they are served.
+Finish = Callable[[list[dict[str, Any]], date | None], None]
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,24 @@ class Property:
     title: str
     description: str = ""
     filterable: bool = False
+    # JSON Schema `format` ("date", "date-time"): GDAL types such strings as Date / DateTime.
+    format: str | None = None
+    # The values the property takes, when it is an enumeration (documented in the schema).
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One query filter of the items (and tiles): `?name=value`, bound to SQL as `:name`.
+
+    `multi`: a comma list meaning "any of these", bound as a text[]; `values`: the allowed
+    values (anything else is a 422 naming the filter)."""
+
+    name: str
+    type: JsonType
+    description: str = ""
+    multi: bool = False
+    values: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,6 +82,18 @@ class Collection:
     temporal: str | None = None
     # Whether the SQL applies the caller's Scope (scope_* parameters, see geo.access.scope).
     scoped: bool = False
+    # Filters that are not a property's equality (comma lists, open=true, band=red …).
+    extra_filters: tuple[Filter, ...] = ()
+    # Whether the SQL reads `:today`, the request's China day (deadline bands).
+    clocked: bool = False
+    # Python applied to each page before it is served (masking personal data, bands).
+    finish: Finish | None = None
+    # geo/sql/<tile_sql>.sql: one Mapbox Vector Tile (see geo.tiles.mvt); None: no tiles.
+    tile_sql: str | None = None
+    # The properties the tiles carry (a map needs fewer than a GIS client reads).
+    tile_fields: tuple[str, ...] = ()
+    # Seconds a client may keep a tile (boundaries change on activation, cases all the time).
+    tile_max_age: int = 300
 
     @property
     def title(self) -> str:
@@ -60,14 +101,23 @@ class Collection:
         return f"{self.title_zh} {self.title_en}"
 
     @property
-    def filters(self) -> tuple[Property, ...]:
-        """The properties this collection can be filtered on (`?name=value`)."""
-        return tuple(p for p in self.properties if p.filterable)
+    def filters(self) -> tuple[Filter, ...]:
+        """What this collection can be filtered on: its filterable properties (equality) and
+        its extra filters."""
+        return tuple(Filter(p.name, p.type, p.description, values=p.values)
+                     for p in self.properties if p.filterable) + self.extra_filters
+
+    def property(self, name: str) -> Property:
+        """The declared property of this name (KeyError when there is none)."""
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise KeyError(name)
 
 
 def _p(name: str, type_: JsonType, title: str, description: str = "",
-       filterable: bool = False) -> Property:
-    return Property(name, type_, title, description, filterable)
+       filterable: bool = False, **kw: Any) -> Property:
+    return Property(name, type_, title, description, filterable, **kw)
 
 
 _AREA_TAIL = (
@@ -76,6 +126,8 @@ _AREA_TAIL = (
     _p("generation_id", "integer", "版本", "the boundary generation the feature belongs to"),
 )
 
+_AREA_TILE_FIELDS = ("code", "name", "short_name", "parent_code", "households", "approximate")
+
 STREETS = Collection(
     id="streets",
     title_zh="街道",
@@ -83,6 +135,8 @@ STREETS = Collection(
     description="街道 (sub-districts) of the district, from the active boundary generation.",
     items_sql="ogc_area_items",
     extent_sql="ogc_area_extent",
+    tile_sql="tile_areas",
+    tile_fields=_AREA_TILE_FIELDS,
     sql_params=MappingProxyType({"level": "street"}),
     id_column="area.id",
     properties=(
@@ -102,6 +156,8 @@ COMMUNITIES = Collection(
     description="社区 (residential communities), from the active boundary generation.",
     items_sql="ogc_area_items",
     extent_sql="ogc_area_extent",
+    tile_sql="tile_areas",
+    tile_fields=_AREA_TILE_FIELDS,
     sql_params=MappingProxyType({"level": "community"}),
     id_column="area.id",
     properties=(
@@ -122,6 +178,9 @@ GRIDS = Collection(
                 "generation.",
     items_sql="ogc_grid_items",
     extent_sql="ogc_grid_extent",
+    tile_sql="tile_grids",
+    tile_fields=("code", "name", "grid_type", "parent_code", "street_code", "households",
+                 "approximate"),
     id_column="grid_cell.id",
     properties=(
         _p("code", "string", "网格代码", "15 digits: the 社区 code and a 3-digit serial", True),
@@ -137,8 +196,82 @@ GRIDS = Collection(
     ),
 )
 
-COLLECTIONS: Mapping[str, Collection] = MappingProxyType(
-    {c.id: c for c in (STREETS, COMMUNITIES, GRIDS)})
+CASES = Collection(
+    id="cases",
+    title_zh="信访事项",
+    title_en="Petition cases",
+    description="信访事项 (petition cases) with a location, as the caller's role may see them; "
+                "personal data masked (names 张*, addresses cut to the building). Deadline "
+                "bands are computed for the day of the request: yellow T−3, orange T−1, red "
+                "overdue; none when no obligation runs.",
+    items_sql="ogc_case_items",
+    extent_sql="ogc_case_extent",
+    tile_sql="tile_cases",
+    tile_fields=("external_id", "received_at", "category", "category_name", "status",
+                 "status_label", "grid_code", "persons_count", "is_repeat", "is_collective",
+                 "due_date", "band", "overdue", "supervised"),
+    tile_max_age=60,
+    id_column="petition_case.id",
+    geometry_type="Point",
+    temporal="received_at",
+    scoped=True,
+    clocked=True,
+    finish=cases.finish_case_page,
+    sql_params=cases.SQL_PARAMS,
+    properties=(
+        _p("id", "integer", "编号", "the case id (also the feature id)"),
+        _p("external_id", "string", "信访编号", "id in the source system"),
+        _p("received_at", "string", "登记时间", "when the case was received (China time)",
+           format="date-time"),
+        _p("channel", "string", "渠道", "letter, visit, phone, online, patrol or platform"),
+        _p("category", "string", "类别代码", "category code"),
+        _p("category_name", "string", "类别"),
+        _p("status", "string", "状态", "workflow state", values=cases.STATUS_VALUES),
+        _p("status_label", "string", "状态名称"),
+        _p("grid_code", "string", "网格代码", "15-digit code of the grid the case lies in"),
+        _p("community_code", "string", "社区代码"),
+        _p("community_name", "string", "社区名称"),
+        _p("street_code", "string", "街道代码"),
+        _p("street_name", "string", "街道名称"),
+        _p("persons_count", "integer", "人数", "persons (人次) of the first submission"),
+        _p("is_repeat", "boolean", "重复访"),
+        _p("is_collective", "boolean", "集体访"),
+        _p("address", "string", "地址", "masked: cut to the building"),
+        _p("petitioner", "string", "信访人", "masked names joined by 、"),
+        _p("due_date", "string", "期限", "earliest running obligation deadline (local or "
+           "statutory)", format="date"),
+        _p("due_rule", "string", "期限规则", "the rule of that deadline (routing, handling …)"),
+        _p("band", "string", "预警", "worst band of the running obligations as of the "
+           "request's day", values=cases.BANDS),
+        _p("local_band", "string", "本地目标预警", "band of the local targets",
+           values=cases.BANDS),
+        _p("statutory_band", "string", "法定期限预警", "band of the statutory limits",
+           values=cases.BANDS),
+        _p("overdue", "boolean", "逾期", "a running obligation is past its due date"),
+        _p("supervised", "boolean", "督办", "an open 督办"),
+        _p("leader", "string", "包案领导", "the leader who took the case (包案), or null"),
+    ),
+    extra_filters=(
+        Filter("status", "string", "workflow states, comma-separated (any of them)",
+               multi=True, values=cases.STATUS_VALUES),
+        Filter("category", "string", "category codes, comma-separated", multi=True),
+        Filter("grid_code", "string", "15-digit grid code"),
+        Filter("community_code", "string", "12-digit 社区 code"),
+        Filter("street_code", "string", "12-digit 街道 code"),
+        Filter("open", "boolean", "true: not in a terminal state (closed, redirected, "
+               "not_accepted, merged, finalized); false: only those"),
+        Filter("band", "string", "deadline bands as of the request's day, comma-separated",
+               multi=True, values=cases.BANDS),
+        Filter("overdue", "boolean", "a running obligation is past its due date"),
+        Filter("supervised", "boolean", "an open 督办"),
+        Filter("leader", "string", "true: a 包案 leader; false: none; else the leader's name"),
+    ),
+)
+
+# The registry, in the order /collections lists them. Projects and hotspots join here.
+_REGISTERED = (STREETS, COMMUNITIES, GRIDS, CASES)
+
+COLLECTIONS: Mapping[str, Collection] = MappingProxyType({c.id: c for c in _REGISTERED})
 
 
 def get_collection(collection_id: str) -> Collection:
@@ -155,15 +288,20 @@ RESERVED = frozenset({"bbox", "bbox-crs", "limit", "offset", "crs", "datetime", 
                       "filter", "filter-lang", "properties", "sortby"})
 
 
-def filter_names() -> dict[str, Property]:
-    """Every filterable property name across collections (the first declaration of each)."""
-    names: dict[str, Property] = {}
+def filter_names() -> dict[str, Filter]:
+    """Every filter name across collections (the first declaration of each); ValueError when
+    one is named like an OGC parameter or two collections give one name two JSON types (the
+    OpenAPI document lists each query parameter once)."""
+    names: dict[str, Filter] = {}
     for collection in COLLECTIONS.values():
-        for prop in collection.filters:
-            if prop.name in RESERVED:
+        for flt in collection.filters:
+            if flt.name in RESERVED:
                 raise ValueError(f"collection {collection.id!r}: a filter may not be named "
-                                 f"{prop.name!r}, an OGC API parameter")
-            names.setdefault(prop.name, prop)
+                                 f"{flt.name!r}, an OGC API parameter")
+            first = names.setdefault(flt.name, flt)
+            if first.type != flt.type:
+                raise ValueError(f"collection {collection.id!r}: filter {flt.name!r} is "
+                                 f"{flt.type}, elsewhere {first.type}")
     return names
 
 
@@ -174,8 +312,10 @@ def feature_schema(collection: Collection, schema_id: str | None = None) -> dict
     # strings. So the schema is silent about nulls (short_name or households may be null): a
     # strict validator would reject such a feature, GDAL and QGIS read it as a null field.
     props = {
-        p.name: {"type": p.type, "title": p.title, **({"description": p.description}
-                                                      if p.description else {})}
+        p.name: {"type": p.type, "title": p.title,
+                 **({"description": p.description} if p.description else {}),
+                 **({"format": p.format} if p.format else {}),
+                 **({"enum": list(p.values)} if p.values else {})}
         for p in collection.properties
     }
     schema: dict[str, Any] = {

@@ -14,11 +14,14 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from geo.bbox import BBox, parse_bbox
 from geo.errors import InvalidInput
-from geo.ogc.collections import Collection, filter_names
+from geo.ogc.collections import Collection, Filter, filter_names
 
 # The OGC URI of WGS84 lon/lat. Clients that know OGC API – Features Part 2 send it as `crs` or
 # `bbox-crs`; it means exactly our "wgs84".
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+# The same datum by its EPSG URI, whose axis order is latitude, longitude (OGC API – Features
+# Part 2): positions and bbox numbers come in that order for it, never in GeoJSON's lon, lat.
+EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
 # Output CRSs of items: WGS84, or shifted to line up on Amap/Tencent (GCJ-02) or Baidu (BD-09).
 OUTPUT_CRS = ("wgs84", "gcj02", "bd09")
 # Input CRSs of a bbox: cgcs2000 is WGS84 at map scale (see geo.crs).
@@ -29,8 +32,14 @@ MAX_FILTER_CHARS = 200
 
 
 def crs_name(value: str) -> str:
-    """Our CRS name for a request value: the CRS84 URI is "wgs84", anything else unchanged."""
-    return "wgs84" if value == CRS84 else value
+    """Our CRS name for a request value: the CRS84 and EPSG:4326 URIs are "wgs84" (see
+    `lat_first` for the axis order), anything else unchanged."""
+    return "wgs84" if value in (CRS84, EPSG4326) else value
+
+
+def lat_first(value: str) -> bool:
+    """Whether positions in this CRS are latitude first (the EPSG:4326 URI)."""
+    return value == EPSG4326
 
 
 def parse_bbox_param(text: str, crs: str = "wgs84", *, max_km2: float) -> BBox:
@@ -39,6 +48,8 @@ def parse_bbox_param(text: str, crs: str = "wgs84", *, max_km2: float) -> BBox:
     if len(parts) == 6:
         # minx,miny,minz,maxx,maxy,maxz: every feature here is 2D, so heights select nothing.
         parts = [parts[0], parts[1], parts[3], parts[4]]
+    if lat_first(crs) and len(parts) == 4:
+        parts = [parts[1], parts[0], parts[3], parts[2]]
     return parse_bbox(",".join(parts), crs_name(crs), max_km2=max_km2, field="bbox")
 
 
@@ -79,19 +90,37 @@ def parse_datetime(text: str) -> Interval:
 
 
 def parse_filters(collection: Collection, query: Mapping[str, str]) -> dict[str, object]:
-    """Property filters of the request (`code=…`) for this collection, typed by its schema;
-    other query parameters are not filters and are left alone."""
-    allowed = {p.name: p for p in collection.filters}
+    """Filters of the request (`code=…`, `status=a,b`) for this collection, typed by their
+    declaration (a comma list becomes a list); other query parameters are not filters and are
+    left alone."""
+    allowed = {f.name: f for f in collection.filters}
     found: dict[str, object] = {}
     for name in filter_names():
         if name not in query:
             continue
-        prop = allowed.get(name)
-        if prop is None:
+        flt = allowed.get(name)
+        if flt is None:
             raise InvalidInput(name, f"collection {collection.id!r} cannot be filtered on "
                                f"{name!r}; it filters on: {', '.join(allowed) or 'nothing'}")
-        found[name] = parse_filter_value(name, prop.type, query[name])
+        found[name] = parse_filter(flt, query[name])
     return found
+
+
+def parse_filter(flt: Filter, text: str) -> object:
+    """One filter's value: typed, checked against its allowed values; a list when `multi`."""
+    if len(text) > MAX_FILTER_CHARS:
+        raise InvalidInput(flt.name, f"longer than {MAX_FILTER_CHARS} characters")
+    parts = [t.strip() for t in text.split(",")] if flt.multi else [text]
+    if flt.multi:
+        parts = [t for t in parts if t]
+        if not parts:
+            raise InvalidInput(flt.name, f"{flt.name} needs at least one value")
+    values = [parse_filter_value(flt.name, flt.type, t) for t in parts]
+    if flt.values:
+        bad = [v for v in values if v not in flt.values]
+        if bad:
+            raise InvalidInput(flt.name, f"{bad[0]!r} is not one of: {', '.join(flt.values)}")
+    return values if flt.multi else values[0]
 
 
 def parse_filter_value(name: str, json_type: str, text: str) -> object:
