@@ -25,6 +25,7 @@ from api.routes import (
     mediations,
     ogc,
     receptions,
+    stats,
     tiles,
     workflow,
 )
@@ -107,6 +108,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.include_router(backlog.router)
     app.include_router(receptions.router)
     app.include_router(mediations.router)
+    app.include_router(stats.router)
     app.include_router(ogc.router)
     app.include_router(tiles.router)
     # Leaflet, jQuery and our own CSS come from gridmap itself: offices often have no internet.

@@ -50,7 +50,8 @@ class TransitionIn(BaseModel):
     into: Annotated[int | None, Field(description="merge: the open case to merge into")] = None
     evaluation: Literal["satisfied", "basically_satisfied", "unsatisfied",
                         "not_evaluated"] | None = Field(None, description="close / evaluate (评价)")
-    leader: Annotated[str | None, Field(max_length=50, description="lead (包案): the leader")] = None
+    leader: Annotated[str | None,
+                      Field(max_length=50, description="lead (包案): the leader")] = None
     leader_staff_id: Annotated[int | None, Field(description="lead: the leader's staff id")] = None
     note: Annotated[str | None, Field(max_length=1000)] = None
 
