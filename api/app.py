@@ -20,10 +20,12 @@ from api.routes import (
     exports,
     grids,
     health,
+    hotspots,
     leaders,
     maps,
     mediations,
     ogc,
+    projects,
     receptions,
     stats,
     tiles,
@@ -35,10 +37,13 @@ from geo.db import make_engine, make_sessionmaker, resolve_database_url
 from geo.privacy.crypto import PersonalDataCipher
 from geo.settings import (
     CaseSettings,
+    ClockSettings,
     DatabaseSettings,
     GeoSettings,
+    HotspotSettings,
     LimitSettings,
     LocalDbSettings,
+    MapSettings,
     SecuritySettings,
 )
 from static_map.assets import static_mounts
@@ -52,8 +57,11 @@ class AppSettings:
     local_db: LocalDbSettings = field(default_factory=LocalDbSettings)
     geo: GeoSettings = field(default_factory=GeoSettings)
     cases: CaseSettings = field(default_factory=CaseSettings)
+    hotspots: HotspotSettings = field(default_factory=HotspotSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     limits: LimitSettings = field(default_factory=LimitSettings)
+    maps: MapSettings = field(default_factory=MapSettings)
+    clock: ClockSettings = field(default_factory=ClockSettings)
     database_url: str | None = None
 
 
@@ -91,7 +99,11 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.state.security_settings = settings.security
     app.state.geo_settings = settings.geo
     app.state.case_settings = settings.cases
+    app.state.hotspot_settings = settings.hotspots
     app.state.limits = settings.limits
+    app.state.map_settings = settings.maps
+    # GRIDMAP_CLOCK: a fixed time for requests (api.deps.get_now), e.g. the demo's 演示时钟.
+    app.state.clock = settings.clock.clock
     app.state.map_cache = {}
     app.state.geocoder = None
     app.add_middleware(BodySizeLimit, max_bytes=settings.limits.max_body_bytes)
@@ -104,6 +116,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(exports.router)
     app.include_router(workflow.router)
+    app.include_router(projects.router)
+    app.include_router(hotspots.router)
     app.include_router(leaders.router)
     app.include_router(backlog.router)
     app.include_router(receptions.router)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.commands import cases_import, demo_cases, users, workflow
+from api.commands import cases_import, demo_cases, hotspots, projects, users, workflow
 from api.commands import export as export_cmd
 from geo import localdb
 from geo.errors import GridmapError
@@ -203,6 +203,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_clock() -> str | None:
+    """The clock `gridmap run` serves the demo on (演示时钟): GRIDMAP_CLOCK when given, else
+    the demo year's as-of moment; None (and a message) when GRIDMAP_CLOCK is malformed."""
+    from pydantic import ValidationError
+
+    from geo.demo.workflow import demo_as_of
+    from geo.settings import ClockSettings
+
+    if not os.environ.get("GRIDMAP_CLOCK", "").strip():
+        return demo_as_of().isoformat()
+    try:
+        clock = ClockSettings().clock
+    except ValidationError:
+        print(f"gridmap: error: GRIDMAP_CLOCK={os.environ['GRIDMAP_CLOCK']!r} is not an ISO "
+              "8601 date-time with an offset (e.g. 2020-12-31T17:00:00+08:00)", file=sys.stderr)
+        return None
+    return clock.isoformat() if clock else demo_as_of().isoformat()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """The main job: database up, migrated, demo loaded, app served (in demo mode)."""
     from geo.migrate import upgrade
@@ -214,7 +233,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     upgrade(url)
     if not _load_demo(url):
         return 1
-    return cmd_serve(args)
+    clock = _demo_clock()
+    if clock is None:
+        return 2
+    print(f"演示时钟 demo clock: the app runs as of {clock} (GRIDMAP_CLOCK): deadlines, warning "
+          "bands and 督办 as on that day; logins and tokens use the real time")
+    # In the environment because uvicorn builds the app itself; only for this serve.
+    before = os.environ.get("GRIDMAP_CLOCK")
+    os.environ["GRIDMAP_CLOCK"] = clock
+    try:
+        return cmd_serve(args)
+    finally:
+        if before is None:
+            os.environ.pop("GRIDMAP_CLOCK", None)
+        else:
+            os.environ["GRIDMAP_CLOCK"] = before
 
 
 def cmd_reference_load(args: argparse.Namespace) -> int:
@@ -346,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     users.add_parsers(sub)
     workflow.add_parsers(sub)
+    projects.add_parsers(sub)
+    hotspots.add_parsers(sub)
     export_cmd.add_parsers(sub)
 
     system = sub.add_parser("system", help="system packages").add_subparsers(

@@ -6,8 +6,9 @@ Only the app factory and the CLI build these; everything else receives them as a
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +76,25 @@ class CaseSettings(BaseSettings):
     collective_min_persons: int = Field(default=5, ge=2)
 
 
+class HotspotSettings(BaseSettings):
+    """Hotspot statistics and their privacy rule (GRIDMAP_HOTSPOT_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_HOTSPOT_", extra="ignore")
+
+    # Aggregate layers shown below commander level null every measure of a feature with fewer
+    # than k cases (small-count suppression, DESIGN.md privacy).
+    suppress_k: int = Field(default=5, ge=1)
+    # Density clusters (ST_ClusterDBSCAN in the metric CRS): neighbourhood radius in metres and
+    # the points a core needs (itself included).
+    eps_m: float = Field(default=150.0, gt=0, le=5000)
+    min_points: int = Field(default=5, ge=2, le=1000)
+    # Getis-Ord Gi*: conditional permutations and their fixed seed (repeatable classes).
+    permutations: int = Field(default=999, ge=99, le=99_999)
+    seed: int = 20200101
+    # A project that does not give its own buffer attracts cases this close to it (metres).
+    project_buffer_m: float = Field(default=50.0, ge=0, le=2000)
+
+
 class SecuritySettings(BaseSettings):
     """Keys, tokens and login throttling. Empty keys are only acceptable in demo mode, where
     gridmap generates them into the git-ignored state directory."""
@@ -107,3 +127,55 @@ class LimitSettings(BaseSettings):
     max_bbox_km2: float = Field(default=2500.0, gt=0)
     tile_min_zoom: int = Field(default=8, ge=0, le=24)
     tile_max_zoom: int = Field(default=18, ge=0, le=24)
+
+
+BaseMapKind = Literal["none", "local", "tianditu", "amap", "osm"]
+
+
+class MapSettings(BaseSettings):
+    """The map pages' base map. `none` (the default) draws the boundaries on a plain background
+    and the pages ask nothing of any other host; `local` serves a z/x/y tile directory or an
+    MBTiles file from gridmap itself; 天地图 needs a key; Amap is GCJ-02, so the overlays are
+    requested shifted to GCJ-02 to line up with it."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
+
+    basemap: BaseMapKind = "none"
+    # A directory of {z}/{x}/{y}.png|jpg|webp tiles (XYZ rows) or an .mbtiles file (TMS rows).
+    basemap_path: Path | None = None
+    tianditu_key: str = ""
+
+    @field_validator("basemap", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _complete(self) -> MapSettings:
+        # Refuse to start half-configured rather than serve a page whose base map never loads.
+        if self.basemap == "local":
+            if self.basemap_path is None:
+                raise ValueError("GRIDMAP_BASEMAP=local needs GRIDMAP_BASEMAP_PATH: a tile "
+                                 "directory ({z}/{x}/{y}.png) or an .mbtiles file")
+            if not self.basemap_path.exists():
+                raise ValueError(f"GRIDMAP_BASEMAP_PATH {self.basemap_path} does not exist")
+        if self.basemap == "tianditu" and not self.tianditu_key.strip():
+            raise ValueError("GRIDMAP_BASEMAP=tianditu needs GRIDMAP_TIANDITU_KEY (a 天地图 "
+                             "browser key from console.tianditu.gov.cn)")
+        return self
+
+
+class ClockSettings(BaseSettings):
+    """The time the app acts at (GRIDMAP_CLOCK). Unset: the real time. Set — an ISO 8601
+    date-time with its offset, e.g. 2020-12-31T17:00:00+08:00 — a fixed clock for what a
+    request does and shows as of "now" (deadline bands, transitions, 督办, the workflow tick):
+    the demo's 演示时钟. Tokens, audit timestamps and login throttling always use the real time."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDMAP_", extra="ignore")
+
+    clock: AwareDatetime | None = None
+
+    @field_validator("clock", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value

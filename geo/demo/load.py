@@ -1,5 +1,5 @@
 """Load the Zhongshan demo: committed boundaries through the same importer a district uses,
-then reference data, gazetteer, grid people and the demo year."""
+then reference data, gazetteer, grid people and the demo year, driven through the workflow."""
 
 from __future__ import annotations
 
@@ -68,6 +68,20 @@ def load_demo(session: Session, geo_settings: GeoSettings, case_settings: CaseSe
     geocoder = GazetteerGeocoder.from_session(session)
     lines.append(generate_demo_year(session, year, geocoder=geocoder,
                                     settings=case_settings, cipher=cipher).format())
+    # The demo year through the workflow up to the demo clock's moment (演示时钟), before
+    # anything that counts open or overdue cases.
+    from geo.demo.workflow import demo_as_of, run_demo_workflow
+
+    lines.append(run_demo_workflow(session, demo_as_of(year), cipher=cipher).format())
+    # …and what the office keeps around those cases: 包案, 清单, 联合接访, 三调联动.
+    from geo.demo.coordination import load_demo_coordination
+
+    lines.append(load_demo_coordination(session, demo_as_of(year), cipher=cipher).format())
+    # The report's projects (华联宾馆地块, 台秤厂, the new complex), their cases attached, and the
+    # hotspot layers of the demo year materialised for the map.
+    from geo.demo.projects import load_demo_projects
+
+    lines.extend(load_demo_projects(session, geo_settings, year))
     created = create_demo_users(session)
     if created:
         # Printed this once: only argon2 hashes are stored.

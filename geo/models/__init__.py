@@ -29,6 +29,7 @@ from geo.models.coordination import (
     Mediation,
 )
 from geo.models.gazetteer import GazetteerEntry
+from geo.models.hotspots import CaseProject, HotspotCluster, HotspotStat, Project
 from geo.models.workflow import CaseDeadline, CaseTransition, Supervision
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "CaseAssignment", "CaseDeadline", "CasePetitioner", "CaseTransition", "Category",
     "GazetteerEntry", "GridAssignment", "GridCell", "GridCellPart", "GridCodeRegistry",
     "PetitionCase", "Petitioner", "Staff", "Submission", "Supervision", "Unit",
+    "CaseProject", "HotspotCluster", "HotspotStat", "Project",
 ]
