@@ -58,9 +58,12 @@ def get_limits(request: Request) -> LimitSettings:
     return limits
 
 
-def get_now() -> datetime:
-    """The time a request acts at (tests override it to act on a fixed day)."""
-    return datetime.now(UTC)
+def get_now(request: Request) -> datetime:
+    """The time a request acts at: the app's fixed clock when GRIDMAP_CLOCK is set (the demo's
+    演示时钟), else the real time (tests override it to act on a fixed day). Tokens, audit
+    timestamps and login throttling never use it: they keep the real time."""
+    clock: datetime | None = getattr(request.app.state, "clock", None)
+    return clock if clock is not None else datetime.now(UTC)
 
 
 def get_calendar(request: Request) -> HolidayCalendar:

@@ -1,11 +1,12 @@
-"""`gridmap demo cases [--year 2020] [--seed N]` and `gridmap demo people [--start D] [--seed N]`:
-the generated (示意) grid people and petition year of the Zhongshan demo."""
+"""`gridmap demo cases [--year 2020] [--seed N]`, `gridmap demo people [--start D] [--seed N]` and
+`gridmap demo workflow [--as-of DATETIME] [--seed N] [--step-by-step]`: the generated (示意) grid
+people and petition year of the Zhongshan demo, and the year driven through the workflow."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -123,10 +124,48 @@ def cmd_demo_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def _as_of(value: str | None) -> datetime:
+    """--as-of: an ISO date-time (China time when it has no offset); default the demo clock's
+    moment (GRIDMAP_CLOCK when set, else 2020-12-31 17:00 China time)."""
+    from geo.cases.schema import CHINA_TZ
+    from geo.demo.workflow import demo_as_of
+    from geo.settings import ClockSettings
+
+    if value is None:
+        return ClockSettings().clock or demo_as_of()
+    at = datetime.fromisoformat(value)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=CHINA_TZ)
+    if len(value) <= 10:  # a day alone: the end of its office hours
+        at = at.replace(hour=17)
+    return at
+
+
+def cmd_demo_workflow(args: argparse.Namespace) -> int:
+    """Drive the demo cases still registered through the workflow up to --as-of (idempotent)."""
+    from pydantic import ValidationError
+
+    from geo.demo.workflow import run_demo_workflow
+
+    try:
+        as_of = _as_of(args.as_of)
+    except (ValueError, ValidationError):
+        print(f"gridmap: error: --as-of {args.as_of!r} (or GRIDMAP_CLOCK) is not an ISO 8601 "
+              "date or date-time", file=sys.stderr)
+        return 1
+    with _open_session() as session:
+        report = run_demo_workflow(session, as_of, seed=args.seed, bulk=not args.step_by_step,
+                                   cipher=_cipher() if args.step_by_step else None)
+        session.commit()
+    print(report.format())
+    return 0
+
+
 def add_parsers(demo_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add `cases` and `people` to the `demo` sub-command group."""
+    """Add `cases`, `people` and `workflow` to the `demo` sub-command group."""
     from geo.demo.cases import DEFAULT_CASE_SEED
     from geo.demo.people import DEFAULT_PEOPLE_SEED
+    from geo.demo.workflow import DEFAULT_WORKFLOW_SEED
 
     p = demo_subparsers.add_parser(
         "cases", help="generate and load a demo year of petition cases (示意, idempotent)",
@@ -143,3 +182,16 @@ def add_parsers(demo_subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument("--seed", type=int, default=DEFAULT_PEOPLE_SEED,
                    help=f"random seed (default {DEFAULT_PEOPLE_SEED})")
     p.set_defaults(func=cmd_demo_people)
+    p = demo_subparsers.add_parser(
+        "workflow", help="drive the demo cases through the workflow up to the demo clock",
+        description="Routes, accepts (四定), handles, replies and closes the demo cases still "
+                    "registered, with objections, 不予受理, 导入法定途径, merges, extensions, "
+                    "mediations and 复查 on the way; cases of the last weeks stay open; then "
+                    "the workflow tick opens 督办 on what is overdue. Idempotent.")
+    p.add_argument("--as-of", help="act up to this China time (YYYY-MM-DD[THH:MM]; default "
+                   "GRIDMAP_CLOCK, else 2020-12-31T17:00+08:00)")
+    p.add_argument("--seed", type=int, default=DEFAULT_WORKFLOW_SEED,
+                   help=f"random seed (default {DEFAULT_WORKFLOW_SEED})")
+    p.add_argument("--step-by-step", action="store_true",
+                   help="every step through the workflow's transition (minutes, not seconds)")
+    p.set_defaults(func=cmd_demo_workflow)

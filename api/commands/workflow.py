@@ -1,6 +1,7 @@
-"""`gridmap workflow tick [--at DATETIME]`: the workflow clock — registration deadlines for new
+"""`gridmap workflow tick [--now DATETIME]`: the workflow clock — registration deadlines for new
 cases, unused windows lapsed, and 督办 for every overdue deadline. Idempotent: run it every
-minute (cron, a systemd timer)."""
+minute (cron, a systemd timer). Without --now it acts at GRIDMAP_CLOCK when that is set (the
+demo's 演示时钟), else at the real time."""
 
 from __future__ import annotations
 
@@ -37,9 +38,20 @@ def cmd_workflow_tick(args: argparse.Namespace) -> int:
     try:
         at = _parse_at(args.at)
     except ValueError:
-        print(f"gridmap: error: --at {args.at!r} is not a date or date-time (ISO 8601)",
+        print(f"gridmap: error: --now {args.at!r} is not a date or date-time (ISO 8601)",
               file=sys.stderr)
         return 2
+    if at is None:
+        from pydantic import ValidationError
+
+        from geo.settings import ClockSettings
+
+        try:
+            at = ClockSettings().clock
+        except ValidationError:
+            print("gridmap: error: GRIDMAP_CLOCK is not an ISO 8601 date-time with an offset",
+                  file=sys.stderr)
+            return 2
     with _open_session() as session:
         done = tick(session, now=at)
         session.commit()
@@ -59,5 +71,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     group = sub.add_parser("workflow", help="the case workflow: deadlines and 督办"
                            ).add_subparsers(dest="action", required=True)
     p = group.add_parser("tick", help="open registration deadlines and overdue 督办 (idempotent)")
-    p.add_argument("--at", help="act as of this China time (YYYY-MM-DD[THH:MM]; default now)")
+    p.add_argument("--now", "--at", dest="at",
+                   help="act as of this China time (YYYY-MM-DD[THH:MM]; default GRIDMAP_CLOCK "
+                   "when set, else now)")
     p.set_defaults(func=cmd_workflow_tick)

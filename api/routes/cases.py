@@ -25,7 +25,7 @@ from geo.cases.schema import CaseIn, LocationIn
 from geo.crs import to_wgs84
 from geo.errors import Forbidden, InvalidInput
 from geo.sql_files import sql
-from geo.workflow.read import china_today
+from geo.workflow.deadlines import china_date
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -69,7 +69,7 @@ def _audit_unmasked(session: SessionDep, scope: Scope, request: Request, rows: i
 @router.post("", status_code=201, operation_id="create_case")
 def create_case(case: CaseIn, session: SessionDep, geocoder: GeocoderDep,
                 settings: CaseSettingsDep, cipher: CipherDep, scope: ScopeDep,
-                request: Request) -> JSONResponse:
+                request: Request, now: NowDep) -> JSONResponse:
     """Register a case from an address, a location, or both; 201 with where it landed."""
     _require_role(scope, MAY_CREATE, "register cases")
     if case.external_id and session.execute(
@@ -86,7 +86,7 @@ def create_case(case: CaseIn, session: SessionDep, geocoder: GeocoderDep,
     session.commit()
     # The registrar sees what they registered; a grid worker filing outside their grids gets
     # the case stored (it belongs to another grid) and a minimal receipt.
-    found = get_cases(session, scope, ids, cipher=cipher)
+    found = get_cases(session, scope, ids, cipher=cipher, today=china_date(now))
     body: dict[str, Any] = found[0] if found else {
         "id": ids[0], "note": "registered; the case lies outside your scope"}
     return JSONResponse(body, status_code=201,
@@ -100,7 +100,7 @@ def read_case(case_id: int, session: SessionDep, scope: ScopeDep, cipher: Cipher
     """One case with its place, grid, 社区, 街道, people, (masked) petitioners and workflow:
     status, routing, 首接首办, 四定, deadlines with warning bands, 督办."""
     full = check_unmask(scope, unmask, purpose)
-    case = get_case(session, scope, case_id, unmask=full, cipher=cipher, today=china_today(now))
+    case = get_case(session, scope, case_id, unmask=full, cipher=cipher, today=china_date(now))
     if full:
         _audit_unmasked(session, scope, request, 1, purpose)
     return case
@@ -109,7 +109,7 @@ def read_case(case_id: int, session: SessionDep, scope: ScopeDep, cipher: Cipher
 @router.get("", operation_id="list_cases")
 def read_cases(
     session: SessionDep, scope: ScopeDep, cipher: CipherDep, request: Request,
-    limits: LimitsDep, filters: Annotated[CaseFilterParams, Depends()],
+    limits: LimitsDep, filters: Annotated[CaseFilterParams, Depends()], now: NowDep,
     location_status: Literal["located", "needs_location"] | None = None,
     bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy")] = None,
     bbox_crs: Annotated[Literal["wgs84", "cgcs2000", "gcj02", "bd09"],
@@ -124,7 +124,7 @@ def read_cases(
     box = parse_bbox(bbox, bbox_crs, max_km2=limits.max_bbox_km2) if bbox else None
     items, matched = list_cases(session, scope, filters.to_filter(
         location_status=location_status, limit=limit, offset=offset, bbox=box),
-        unmask=full, cipher=cipher)
+        unmask=full, cipher=cipher, today=china_date(now))
     if full:
         _audit_unmasked(session, scope, request, len(items), purpose)
     return {"items": items, "numberMatched": matched, "numberReturned": len(items),
@@ -133,7 +133,7 @@ def read_cases(
 
 @router.patch("/{case_id}/location", operation_id="place_case")
 def place_case(case_id: int, location: LocationIn, session: SessionDep, scope: ScopeDep,
-               settings: CaseSettingsDep, cipher: CipherDep) -> dict[str, Any]:
+               settings: CaseSettingsDep, cipher: CipherDep, now: NowDep) -> dict[str, Any]:
     """Place a case by hand (e.g. from the needs_location queue) and re-assign it."""
     # 404 outside the scope first, so a role check can't reveal that the case exists.
     get_case(session, scope, case_id, cipher=cipher)
@@ -148,4 +148,4 @@ def place_case(case_id: int, location: LocationIn, session: SessionDep, scope: S
         raise _out_of_area(outcome.distance_m, settings.near_boundary_m, "location")
     flag_cases(session, settings, [case_id])  # its 社区 may be known only now
     session.commit()
-    return get_case(session, scope, case_id, cipher=cipher)
+    return get_case(session, scope, case_id, cipher=cipher, today=china_date(now))

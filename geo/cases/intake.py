@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from geo import crs as gcrs
@@ -24,6 +24,9 @@ from geo.models import PetitionCase, Petitioner
 from geo.privacy.crypto import PersonalDataCipher, PersonalDataError
 from geo.settings import CaseSettings
 from geo.sql_files import sql
+
+# Refresh planner statistics after inserting at least this many cases at once (imports, demo).
+BULK_ANALYZE_ROWS = 200
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,12 @@ def create_cases(session: Session, cases: Sequence[CaseIn], geocoder: Geocoder |
             results[i] = res
     placements = [place(c, geocoder, settings, r) for c, r in zip(cases, results, strict=True)]
     ids = insert_cases(session, cases, placements, categories, cipher)
+    if len(ids) >= BULK_ANALYZE_ROWS:
+        # A bulk import changes the tables' size by orders of magnitude; with the statistics
+        # of the (often empty) tables before it, the planner picks nested loops over thousands
+        # of rows and assignment / flagging take minutes instead of seconds.
+        session.execute(text("ANALYZE petition_case, petitioner, case_petitioner, submission, "
+                             "case_assignment"))
     located = [i for i, p in zip(ids, placements, strict=True) if p.status == "located"]
     outcomes = assign_cases(session, settings, located) if located else []
     flag_cases(session, settings, ids)
