@@ -193,3 +193,14 @@ def zhongshan(engine: Engine) -> None:
         reports = load_demo_boundaries(sess, GeoSettings())
         assert all(r.ok for r in reports), "\n".join(r.format() for r in reports)
         sess.commit()
+
+
+@pytest.fixture(scope="session")
+def live_site(database_url: str) -> Iterator[Any]:
+    """A served gridmap on its own database with a few known cases, for the map pages' browser
+    tests (tests/live_site.py); made once per run, on first use, and dropped after."""
+    from tests.live_site import serve_live_site
+
+    with serve_live_site(database_url, SecuritySettings(
+            secret_key=TEST_SECRET_KEY, data_key=TEST_DATA_KEY, demo=False)) as site:
+        yield site
