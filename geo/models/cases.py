@@ -202,6 +202,8 @@ class CasePetitioner(Base):
     """Which petitioners a case names (many-to-many; the persons count may be larger)."""
 
     __tablename__ = "case_petitioner"
+    # Repeat detection goes petitioner → their other cases: the primary key leads with case_id.
+    __table_args__ = (Index("case_petitioner_petitioner_idx", "petitioner_id"),)
 
     case_id: Mapped[int] = mapped_column(ForeignKey("petition_case.id", ondelete="CASCADE"),
                                          primary_key=True)
@@ -212,7 +214,11 @@ class Submission(Base):
     """One letter / visit / call / online form / patrol report / transfer (件次) of a case."""
 
     __tablename__ = "submission"
-    __table_args__ = (CheckConstraint("persons_count >= 1", name="submission_persons_positive"),)
+    __table_args__ = (
+        CheckConstraint("persons_count >= 1", name="submission_persons_positive"),
+        # 件次/人次 of a window (hotspots, 三率) are counted by when submissions came in.
+        Index("submission_received_idx", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("petition_case.id", ondelete="CASCADE"),
