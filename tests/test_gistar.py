@@ -82,3 +82,21 @@ def test_flat_or_empty_counts_are_not_significant() -> None:
 ])
 def test_classes_follow_the_two_sided_p(z: float | None, p: float | None, expected: str) -> None:
     assert classify(z, p) == expected
+
+
+def test_quiet_cells_in_sparse_data_are_not_cold() -> None:
+    # 11 cases in a 20×20 lattice: a quiet cell whose every permutation ties its neighbourhood
+    # (all zeros) is not evidence of anything — esda's folded p_sim would call it cold99.
+    counts = np.zeros(400)
+    counts[[5, 47, 88, 130, 171, 212, 250, 293, 331, 372, 399]] = 1
+    result = gi_star(counts, queen_weights(lattice(20)), permutations=999, seed=7)
+    assert not [c for c in result.classes if c.startswith("cold")]
+    def neighbourhood(i: int) -> list[int]:
+        r, c = divmod(i, 20)
+        return [rr * 20 + cc for rr in range(r - 1, r + 2) for cc in range(c - 1, c + 2)
+                if 0 <= rr < 20 and 0 <= cc < 20]
+
+    silent = [i for i in range(400) if not counts[neighbourhood(i)].any()]
+    assert len(silent) > 200
+    assert {result.p[i] for i in silent} == {1.0}
+    assert {result.classes[i] for i in silent} == {"ns"}
