@@ -23,6 +23,12 @@ db-up: $(STAMP)
 db-down:
 	@if [ -x $(BIN)/gridmap ]; then $(BIN)/gridmap db down; fi
 
+# The benchmark suite (not part of `make test`): 1×, 100× and 1000× the reference year; on a
+# small machine `make bench BENCH_ARGS=--skip-1000x`. Results: bench/results/<date>.md|json.
+bench: $(STAMP)
+	$(BIN)/gridmap db up
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check api geo static_map tests bench
 	$(BIN)/mypy
