@@ -154,3 +154,15 @@ def sizes_mb(url: str) -> dict[str, float]:
     out = {"database": (total[0] if total else 0) / 2 ** 20}
     out.update({name: size / 2 ** 20 for name, size in rows})
     return out
+
+
+def set_statement_timeout(name: str, seconds: float | None) -> None:
+    """A statement timeout for new connections to a bench database (None: back to none), so a
+    query that outlives its HTTP request stops instead of slowing the next measurement."""
+    if not _ours(name):
+        raise ValueError(f"refusing to alter {name!r}: not a benchmark database")
+    with _admin() as conn:
+        if seconds is None:
+            conn.execute(f'ALTER DATABASE "{name}" RESET statement_timeout')
+        else:
+            conn.execute(f'ALTER DATABASE "{name}" SET statement_timeout = {int(seconds * 1000)}')

@@ -52,7 +52,7 @@ def _geocode_baseline(a: dict[str, Any]) -> dict[str, Any]:
 def _hotspots_refresh(a: dict[str, Any]) -> dict[str, Any]:
     from bench.hotspots import job_refresh
 
-    return job_refresh(a["url"], a["repeats"])
+    return job_refresh(a["url"], a["repeats"], a.get("max_cluster_points", 1_000_000))
 
 
 def _hotspots_baseline(a: dict[str, Any]) -> dict[str, Any]:

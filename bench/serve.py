@@ -60,7 +60,7 @@ def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 def district_tiles(area: Any, count: int = TILE_COUNT, seed: int = SEED
                    ) -> list[tuple[int, int, int]]:
     """`count` (z, x, y) tiles over the grid layer: every tile of the low zooms, the rest drawn
-    (seeded) from the higher ones."""
+    (seeded) from the higher ones, in a seeded random order."""
     minx, miny, maxx, maxy = area.bounds
     by_zoom: dict[int, list[tuple[int, int, int]]] = {}
     for z in TILE_ZOOMS:
@@ -74,7 +74,10 @@ def district_tiles(area: Any, count: int = TILE_COUNT, seed: int = SEED
     rng = random.Random(seed)
     rest = [t for z in TILE_ZOOMS[3:] for t in by_zoom[z]]
     chosen += rng.sample(rest, max(0, min(len(rest), count - len(chosen))))
-    return chosen[:count]
+    chosen = chosen[:count]
+    # Shuffled: a run cut short by its time bound still samples every zoom alike.
+    rng.shuffle(chosen)
+    return chosen
 
 
 def _items(server: Server, boxes: list[tuple[float, float, float, float]]) -> list[Request]:
@@ -97,7 +100,10 @@ def _matched(server: Server, headers: dict[str, str],
     """Σ numberMatched over the boxes: both servers must see the same cases."""
     total = 0
     for req in _items(server, boxes)[:len(boxes)]:
-        resp = httpx.get(req.url, headers=headers, timeout=120.0)
+        try:
+            resp = httpx.get(req.url, headers=headers, timeout=120.0)
+        except httpx.HTTPError:
+            return None
         if resp.status_code != 200:
             return None
         total += int(resp.json().get("numberMatched") or 0)
