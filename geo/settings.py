@@ -127,6 +127,12 @@ class LimitSettings(BaseSettings):
     max_bbox_km2: float = Field(default=2500.0, gt=0)
     tile_min_zoom: int = Field(default=8, ge=0, le=24)
     tile_max_zoom: int = Field(default=18, ge=0, le=24)
+    # A point tile holding more than this many features is clustered (geo.tiles.mvt): a city's
+    # cases at a low zoom would be megabytes of overlapping pins. The default is the extent's
+    # 4096 units; a district's year (≈3k cases) never reaches it.
+    tile_cluster_above: int = Field(default=4096, ge=1)
+    # The side of a cluster's square in tile units (4096 per tile): 128 is 8 px on a 256-px tile.
+    tile_cluster_cell: int = Field(default=128, ge=1, le=4096)
 
 
 BaseMapKind = Literal["none", "local", "tianditu", "amap", "osm"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection, text
 
 from api.app import AppSettings, create_app
 
@@ -24,3 +25,8 @@ def test_health_is_503_with_reason_when_database_is_down() -> None:
     body = resp.json()
     assert body["status"] == "unavailable" and body["database"] == "down"
     assert "127.0.0.1" in body["reason"] or "refused" in body["reason"].lower()
+
+
+def test_app_connections_run_without_jit(connection: Connection) -> None:
+    # geo.db.make_engine: JIT compilation cost seconds per tile on a large district.
+    assert connection.execute(text("SHOW jit")).scalar_one() == "off"

@@ -9,7 +9,7 @@ Cases are those of test_ogc_cases.py (a–f on the hand-made squares, clock at 2
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -210,6 +210,59 @@ def test_case_tile_bands_follow_the_request_clock(world: World, client: TestClie
                  for f in client.get("/collections/cases/items").json()["features"]}
         assert bands == items, today
         assert bands["a"] == warning_band(date(2020, 5, 10), today)
+
+
+BAND_ORDER = ("none", "green", "yellow", "orange", "red")
+
+
+@pytest.fixture
+def set_limits(app: Any) -> Iterator[Callable[..., None]]:
+    """Change the app's LimitSettings for one test."""
+    original = app.state.limits
+
+    def change(**values: Any) -> None:
+        app.state.limits = original.model_copy(update=values)
+
+    yield change
+    app.state.limits = original
+
+
+def test_a_crowded_case_tile_is_clustered(world: World, client: TestClient,
+                                          set_limits: Callable[..., None]) -> None:
+    t = lonlat_to_tile(*centre(5), 13)
+    alone = features(fetch(client, "cases", t), "cases")
+    assert len(alone) == 5 and all("cluster" not in f["properties"] for f in alone)
+    # More than 4 cases in the tile, squares as large as the tile: one cluster (the points
+    # inside the tile) that sums the features it replaces.
+    set_limits(tile_cluster_above=4, tile_cluster_cell=EXTENT)
+    got = features(fetch(client, "cases", t), "cases")
+    clusters = [f for f in got if f["properties"].get("cluster")]
+    assert len(clusters) == 1
+    members = [f for f in alone if f["id"] not in {g.get("id") for g in got}]
+    assert len(members) == clusters[0]["properties"]["point_count"] >= 2
+    props = clusters[0]["properties"]
+    assert "id" not in clusters[0] or not clusters[0]["id"]
+    assert props == {
+        "cluster": True, "point_count": len(members),
+        "overdue_count": sum(f["properties"]["overdue"] for f in members),
+        "supervised_count": sum(f["properties"]["supervised"] for f in members),
+        "band": max((f["properties"]["band"] for f in members), key=BAND_ORDER.index),
+        **({"due_date": min(f["properties"]["due_date"] for f in members
+                            if "due_date" in f["properties"])}
+           if any("due_date" in f["properties"] for f in members) else {}),
+    }
+    mean = np.mean([f["geometry"]["coordinates"] for f in members], axis=0)
+    unit_deg = 360 / (1 << 13) / EXTENT
+    assert clusters[0]["geometry"]["coordinates"] == pytest.approx(list(mean), abs=unit_deg)
+    # The scope is applied before clustering: a grid worker's cluster holds only a and b.
+    worker = world.login_as("grid_worker", grid_codes=[grid_code(5)])
+    set_limits(tile_cluster_above=1, tile_cluster_cell=EXTENT)
+    mine = features(fetch(worker, "cases", t), "cases")
+    assert [f["properties"]["point_count"] for f in mine] == [2]
+    # At the threshold, not above it: every case alone.
+    set_limits(tile_cluster_above=5, tile_cluster_cell=EXTENT)
+    assert {f["id"] for f in features(fetch(client, "cases", t), "cases")} == {
+        f["id"] for f in alone}
 
 
 def test_gcj02_tiles_line_up_with_the_shifted_points(world: World, client: TestClient) -> None:

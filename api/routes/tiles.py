@@ -161,7 +161,9 @@ def tile(
     interval = parse_datetime(datetime_) if datetime_ is not None else None
     data = collection_tile(session, c, t, scope=scope if c.scoped else None,
                            today=china_date(now) if c.clocked else None, filters=filters,
-                           interval=interval, out_crs=crs_name(crs))
+                           interval=interval, out_crs=crs_name(crs),
+                           cluster_above=limits.tile_cluster_above,
+                           cluster_cell=limits.tile_cluster_cell)
     headers = {"Cache-Control": f"private, max-age={c.tile_max_age}",
                "Vary": "Authorization, Cookie"}
     if not data:

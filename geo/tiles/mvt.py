@@ -12,6 +12,9 @@ its filters by name; column `tile` (bytea).
 
 An empty tile comes back as b"" (the route answers 204): with nothing under the `&&` probe,
 PostGIS encodes nothing.
+
+Point collections may cluster a crowded tile (tile_cases.sql): `cluster_above` features in one
+tile and more are grouped by `cluster_cell`-unit squares of its grid (LimitSettings).
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ TILE_CRS = ("wgs84", "gcj02")
 def collection_tile(session: Session, collection: Collection, tile: Tile, *,
                     scope: Scope | None = None, today: date | None = None,
                     filters: Mapping[str, object] | None = None,
-                    interval: Interval | None = None, out_crs: str = "wgs84") -> bytes:
+                    interval: Interval | None = None, out_crs: str = "wgs84",
+                    cluster_above: int = 4096, cluster_cell: int = 128) -> bytes:
     """The tile's MVT bytes (b"" when empty); NotFound when the collection has no tiles.
     `scope` is required by scoped collections and `today` by clocked ones, as for items."""
     if collection.tile_sql is None:
@@ -58,6 +62,9 @@ def collection_tile(session: Session, collection: Collection, tile: Tile, *,
         "z": tile.z, "x": tile.x, "y": tile.y, "extent": EXTENT, "buffer": BUFFER,
         "tolerance": simplify_tolerance(tile.z), "layer": collection.id,
         "q_minx": qminx, "q_miny": qminy, "q_maxx": qmaxx, "q_maxy": qmaxy,
+        "cluster_above": cluster_above, "cluster_cell": cluster_cell,
+        # The tile in EPSG:3857, for SQL that places points without ST_AsMVTGeom.
+        "t_minx": tile.bounds_3857()[0], "t_maxy": tile.bounds_3857()[3], "t_size": tile.size_m,
     }
     data = session.execute(sql(collection.tile_sql), params).scalar_one()
     return bytes(data) if data else b""
