@@ -84,6 +84,17 @@ def cmd_db_url(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_maintain(args: argparse.Namespace) -> int:
+    """Nightly upkeep: cases stored in spatial order, fresh statistics (geo.maintain)."""
+    from geo.maintain import maintain
+
+    with _session(_database_url()) as session:
+        report = maintain(session)
+        session.commit()
+    print(report.format())
+    return 0
+
+
 def cmd_system_test_deps(args: argparse.Namespace) -> int:
     """Install the Debian packages the test suite drives (Chromium, a CJK font, GDAL)."""
     from geo.system_packages import ensure_test_packages
@@ -319,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = db.add_parser("migrate", help="apply migrations")
     p.add_argument("--test", action="store_true", help="the test database instead")
     p.set_defaults(func=cmd_db_migrate)
+    db.add_parser("maintain", help="nightly upkeep: cases in spatial order, statistics"
+                  ).set_defaults(func=cmd_db_maintain)
     p = db.add_parser("url", help="print the database URL")
     p.add_argument("--test", action="store_true")
     p.set_defaults(func=cmd_db_url)

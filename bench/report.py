@@ -26,6 +26,8 @@ def _g(*path: str) -> Getter:
 
 FIGURES: list[tuple[str, str, Getter, str]] = [
     ("data_load_s", "replicas inserted", _g("data", "seconds"), "s"),
+    ("maintain_s", "nightly upkeep (gridmap db maintain)", _g("data", "maintain", "seconds"),
+     "s"),
     ("assign_postgis_s", "assign, PostGIS core (396 grids)", _g("assign", "postgis", "seconds"),
      "s"),
     ("assign_shapely_s", "assign, shapely (396 grids)", _g("assign", "shapely", "seconds"), "s"),

@@ -207,6 +207,16 @@ class Run:
                      " (--project-assign-max-scale): it rewrites every case and its history; "
                      "see the growth exponent from the smaller scales")
 
+    def maintain(self, url: str) -> dict[str, Any]:
+        """`gridmap db maintain` on the scale's database: cases and seconds."""
+        from geo.maintain import maintain
+
+        log("nightly upkeep (gridmap db maintain)")
+        with db.session_on(url) as session:
+            report = maintain(session)
+            session.commit()
+        return {"cases": report.cases, "seconds": report.seconds}
+
     def variant(self, url: str) -> dict[str, Any]:
         """Import the 2,000-cell variant as the active grid generation, then assign again."""
         from bench.data import write_grid_variant
@@ -327,6 +337,10 @@ class Run:
                 url, scale, res["assign"] if isinstance(res["assign"], dict) else {}))
             if isinstance(res["assign"], dict) and "skipped" not in res["assign"]:
                 res["assign"]["project"] = project
+        if needs_data or self.want("variant"):
+            # The nightly upkeep a running district does (gridmap db maintain): the cases in
+            # spatial order after the bulk load and assignment. Both servers read that table.
+            res["data"]["maintain"] = _guard("maintain", lambda: self.maintain(url))
         res["geocode"] = {"see": "top-level `geocode`: it does not depend on the case count"}
         for name in ("serve", "intake"):
             if not self.want(name):

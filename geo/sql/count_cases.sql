@@ -1,0 +1,2 @@
+-- Every case, located or not.
+SELECT count(*) FROM petition_case
