@@ -206,6 +206,23 @@ def test_reassign_after_regridding_keeps_history(api: TestClient, session: Sessi
     assert history[0].grid_generation_id == case["grid"]["generation_id"]
 
 
+def test_reassigning_every_case_follows_the_same_rules_as_intake(api: TestClient,
+                                                                 session: Session) -> None:
+    # Edges, corners, inside and just outside: the all-cases path (driven from the cells)
+    # must give what the per-case path gave at intake.
+    points = [(X0 + STEP, Y0 + 1.5 * STEP), (X0 + 2 * STEP, Y0 + STEP),
+              (X0 + 3 * STEP, Y0 + 3 * STEP), (X0, Y0), (X0 + 1.5 * STEP, Y0 + 2 * STEP),
+              CENTRE_5, (X0 + 3 * STEP + 100 / 86_700, Y0 + 1.5 * STEP)]
+    cases = [_post(api, location={"lon": lon, "lat": lat}) for lon, lat in points]
+    assert [c["grid"]["code"] for c in cases] == [grid_code(s) for s in (4, 5, 3, 7, 2, 5, 6)]
+    counts = reassign_all(session, CaseSettings())
+    assert counts == {"inside": 6, "near_boundary": 1}
+    again = [api.get(f"/cases/{c['id']}").json() for c in cases]
+    assert [(a["grid"]["code"], a["assignment_flag"]) for a in again] == [
+        (c["grid"]["code"], c["assignment_flag"]) for c in cases]
+    assert again[5]["people"]["grid_worker"] == "王网格"
+
+
 def test_list_filters_by_grid_category_and_dates(api: TestClient) -> None:
     _post(api, location={"lon": CENTRE_5[0], "lat": CENTRE_5[1]})
     _post(api, location={"lon": X0 + 0.5 * STEP, "lat": Y0 + 0.5 * STEP}, category="住建",

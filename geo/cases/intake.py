@@ -138,7 +138,9 @@ class AssignmentOutcome:
 
 def assign_cases(session: Session, settings: CaseSettings,
                  case_ids: Sequence[int] | None = None) -> list[AssignmentOutcome]:
-    """Assign the given located cases (all when None) to grids in one statement."""
+    """Assign the given located cases (all when None) to grids in one statement.
+    Its planner settings (assign_cases_settings.sql) last until the caller's transaction ends."""
+    session.execute(sql("assign_cases_settings"))
     rows = session.execute(sql("assign_cases"), {
         "ids": list(case_ids) if case_ids is not None else None,
         "near_m": settings.near_boundary_m,
