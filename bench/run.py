@@ -170,6 +170,9 @@ class Run:
         t0 = time.perf_counter()
         db.vacuum_analyze(url)
         data["vacuum_analyze_s"] = time.perf_counter() - t0
+        # A district's night after a bulk load: the cases in spatial order before anything is
+        # measured on them (and again after the assignment has rewritten every row).
+        data["maintain_after_load"] = _guard("maintain", lambda: self.maintain(url))
         data["sizes_mb"] = db.sizes_mb(url)
         return url, data
 
