@@ -36,13 +36,17 @@ def get_case_settings(request: Request) -> CaseSettings:
 
 def get_geocoder(request: Request, session: Annotated[Session, Depends(get_session)]
                  ) -> Geocoder | None:
-    """The offline gazetteer geocoder, loaded once per process (None without a gazetteer)."""
+    """The offline gazetteer geocoder: app.state.geocoder when one was set (a district's own),
+    else the gazetteer's, loaded once per process and reloaded when the gazetteer changes."""
     state = request.app.state
-    if getattr(state, "geocoder", None) is None:
-        from geo.geocode.matcher import GazetteerGeocoder
+    if getattr(state, "geocoder", None) is not None:
+        own: Geocoder = state.geocoder
+        return own
+    from geo.geocode.matcher import GazetteerCache
 
-        state.geocoder = GazetteerGeocoder.from_session(session)
-    geocoder: Geocoder = state.geocoder
+    if getattr(state, "gazetteer_cache", None) is None:
+        state.gazetteer_cache = GazetteerCache()
+    geocoder: Geocoder = state.gazetteer_cache.current(session)
     return geocoder
 
 

@@ -17,6 +17,10 @@ then matched with dictionary look-ups only, no SQL:
    or extra character, verified with rapidfuzz's Levenshtein distance) runs over the text's
    windows through a deletion-neighbourhood index of the names.
 
+A server keeps one geocoder per process in a `GazetteerCache`, which reloads it when the
+gazetteer table changes. Batches go through `geocode_many` (each distinct address once); the
+point's grid is then found set-based in SQL by the caller (geo.cases.intake.assign_cases).
+
 A road + number is interpolated between the house numbers of the road's vertices
 (`point_at_number`); a number outside the road's range is clamped to its end, with a lower
 confidence. Points are WGS84; 社区/街道 codes are those of the point (for a road + number the
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +67,7 @@ UNKNOWN_PLACE = 0.6       # … followed by a place the gazetteer does not know
 # After a name: an optional 期, then a number with its unit word.
 _AFTER_NAME = re.compile(r"(?:\d+期)?(\d+|[A-Z]\d*)(号楼|号|单元|层|室)?")
 _DIGITS = re.compile(r"\d+")
+_NON_DIGITS = re.compile(r"\D{3,}")  # the text runs a typo search looks into
 _NUMBER_TOKEN = re.compile(r"(?:\d+|[A-Z]\d*)(?:号楼|号|单元|层|室|期)?")
 _ROAD_TYPES = frozenset("路街道巷里胡同弄")
 _ROAD_END_SWAP = frozenset(("街", "巷"))
@@ -74,6 +80,18 @@ def _cuts(start: int, end: int, b_start: int, b_end: int) -> bool:
     overlaps = start < b_end and b_start < end
     contains = start <= b_start and b_end <= end and end - start > b_end - b_start
     return overlaps and not contains
+
+
+def _new_result(level: str, confidence: float, lon: float, lat: float, community: str | None,
+                street: str | None, matched: str, normalized: str) -> GeocodeResult:
+    """GeocodeResult(level, confidence, lon, lat, community, street, matched, normalized) without
+    the frozen dataclass's __init__ (one object.__setattr__ per field: a tenth of the time of a
+    whole geocode). Every field is set; a test compares it with the regular constructor."""
+    result = object.__new__(GeocodeResult)
+    result.__dict__.update(level=level, confidence=confidence, lon=lon, lat=lat,
+                           community_code=community, street_code=street, matched=matched,
+                           normalized=normalized, source="gazetteer")
+    return result
 
 
 @dataclass(frozen=True)
@@ -169,6 +187,12 @@ class GazetteerGeocoder:
             elif place.kind == "road":
                 place.streets = frozenset(
                     s for c in place.communities if (s := self._street_of.get(c)))
+        # Frozen entries: a mention shares its key's tuple instead of copying it.
+        self._entries: dict[str, tuple[tuple[int, float], ...]] = {
+            key: tuple(entries) for key, entries in self._index.items()}
+        # The most precise level any place of a key has (decides whether typo search runs).
+        self._key_rank = {key: min(_RANK[self._places[p].kind] for p, _ in entries)
+                          for key, entries in self._entries.items()}
         self._first2: dict[str, tuple[int, ...]] = {}
         lengths: dict[str, set[int]] = {}
         for key in self._index:
@@ -229,6 +253,8 @@ class GazetteerGeocoder:
             lengths.add(len(key))
             for variant in (key, *(key[:k] + key[k + 1:] for k in range(len(key)))):
                 self._fuzzy.setdefault(variant, set()).add(key)
+        # Every character of an indexed variant: a window variant with any other cannot match.
+        self._fuzzy_chars = frozenset("".join(self._fuzzy))
         # A window may be one longer or shorter than a name.
         self._fuzzy_lengths = tuple(sorted({n + d for n in lengths for d in (-1, 0, 1)
                                             if n + d >= 3}, reverse=True))
@@ -238,19 +264,24 @@ class GazetteerGeocoder:
     def _scan(self, text: str) -> list[_Mention]:
         """Leftmost-longest mentions of indexed names."""
         mentions: list[_Mention] = []
-        index, first2 = self._index, self._first2
+        lengths_at, entries_of = self._first2.get, self._entries.get
         i, n = 0, len(text)
         while i < n - 1:
-            step = 1
-            for length in first2.get(text[i:i + 2], ()):
-                if i + length <= n:
-                    key = text[i:i + length]
-                    cands = index.get(key)
-                    if cands is not None:
-                        mentions.append(_Mention(i, i + length, key, tuple(cands)))
-                        step = length
-                        break
-            i += step
+            lengths = lengths_at(text[i:i + 2])
+            if lengths is not None:
+                for length in lengths:
+                    end = i + length
+                    if end <= n:
+                        key = text[i:end]
+                        cands = entries_of(key)
+                        if cands is not None:
+                            mentions.append(_Mention(i, end, key, cands))
+                            i = end
+                            break
+                else:
+                    i += 1
+            else:
+                i += 1
         return mentions
 
     def _fuzzy_mention(self, text: str, exact: Sequence[_Mention]) -> _Mention | None:
@@ -262,20 +293,33 @@ class GazetteerGeocoder:
         # key → (distance, window length ≠ name length, -length, start, end): a wrong character
         # before a missing or extra one, then the longer name.
         found: dict[str, tuple[int, int, int, int, int]] = {}
-        for seg in re.finditer(r"\D{3,}", text):
+        fuzzy, lengths, chars = self._fuzzy.get, self._fuzzy_lengths, self._fuzzy_chars
+        # foreign[k]: how many of text[:k] are in no indexed name. A window with two of them
+        # cannot match; with one, only the variant without it can.
+        foreign = [0]
+        for ch in text:
+            foreign.append(foreign[-1] + (ch not in chars))
+        for seg in _NON_DIGITS.finditer(text):
             s, e = seg.span()
             for j in range(e, s + 2, -1):
-                for length in self._fuzzy_lengths:
+                for length in lengths:
                     i = j - length
-                    if i < s or any(_cuts(i, j, b_start, b_end) for b_start, b_end in blocked):
+                    if i < s or (blocked and any(_cuts(i, j, b_start, b_end)
+                                                 for b_start, b_end in blocked)):
+                        continue
+                    n_foreign = foreign[j] - foreign[i]
+                    if n_foreign > 1:
                         continue
                     window = text[i:j]
-                    keys: set[str] = set()
-                    for variant in (window, *(window[:k] + window[k + 1:]
-                                              for k in range(length))):
-                        hit = self._fuzzy.get(variant)
-                        if hit:
-                            keys |= hit
+                    if n_foreign:
+                        k = next(k for k in range(length) if window[k] not in chars)
+                        variants: Sequence[str] = (window[:k] + window[k + 1:],)
+                    else:
+                        variants = (window, *[window[:k] + window[k + 1:] for k in range(length)])
+                    hits = [hit for hit in map(fuzzy, variants) if hit]
+                    if not hits:
+                        continue
+                    keys = set().union(*hits)
                     for key in keys:
                         dist = Levenshtein.distance(window, key, score_cutoff=1)
                         if dist > 1 or not self._road_end_ok(window, key):
@@ -346,32 +390,43 @@ class GazetteerGeocoder:
     def _choose(self, mentions: list[_Mention]) -> tuple[_Choice, list[_Mention], bool] | None:
         """The most precise reading of the mentions, the rest as context, and whether several
         readings fit equally well."""
-        choices: list[_Choice] = []
+        places, index = self._places, self._index
+        # Every reading's level first; only those at the most precise level are scored (the
+        # others could never win), in mention order, then candidate order.
+        top: list[tuple[_Mention, _Place, str, float, float]] = []
+        best_rank = len(GEOCODE_LEVELS)
         for m in mentions:
             for p, conf in m.cands:
-                place = self._places[p]
+                place = places[p]
                 level = place.kind
-                score = 0.0
-                numbered = self._index.get(f"{place.key}{m.building}号楼") if m.building else None
+                bonus = 0.0
+                numbered = index.get(f"{place.key}{m.building}号楼") if m.building else None
                 if numbered and place.kind in ("building", "project"):
-                    place, level = self._places[numbered[0][0]], "building"
+                    place, level = places[numbered[0][0]], "building"
                 elif place.kind == "road" and m.number is not None:
                     level = "road_number"
                     if place.vertex_numbers and (
                             place.vertex_numbers[0] <= m.number <= place.vertex_numbers[-1]):
-                        score += 0.5
-                for other in mentions:
-                    if other is not m:
-                        score += self._relation(place, other)
-                choices.append(_Choice(m, place, level, conf * m.factor, score))
-        if not choices:
+                        bonus = 0.5
+                rank = _RANK[level]
+                if rank < best_rank:
+                    best_rank = rank
+                    top.clear()
+                if rank == best_rank:
+                    top.append((m, place, level, conf * m.factor, bonus))
+        if not top:
             return None
-        best_rank = min(_RANK[c.level] for c in choices)
-        top = [c for c in choices if _RANK[c.level] == best_rank]
-        top.sort(key=lambda c: (-c.score, -c.conf, c.mention.start, c.place.id))
-        first = top[0]
+        choices: list[_Choice] = []
+        for m, place, level, conf, score in top:
+            for other in mentions:
+                if other is not m:
+                    score += self._relation(place, other)
+            choices.append(_Choice(m, place, level, conf, score))
+        if len(choices) > 1:
+            choices.sort(key=lambda c: (-c.score, -c.conf, c.mention.start, c.place.id))
+        first = choices[0]
         ambiguous = any(c.mention is first.mention and c.score == first.score
-                        and c.conf == first.conf for c in top[1:])
+                        and c.conf == first.conf for c in choices[1:])
         return first, [m for m in mentions if m is not first.mention], ambiguous
 
     def geocode(self, address: str) -> GeocodeResult:
@@ -382,8 +437,8 @@ class GazetteerGeocoder:
                                  normalized=parsed.normalized)
         text = parsed.core
         mentions = self._scan(text)
-        best_level = min((_RANK[self._places[p].kind] for m in mentions for p, _ in m.cands),
-                         default=len(GEOCODE_LEVELS))
+        key_rank = self._key_rank
+        best_level = min((key_rank[m.key] for m in mentions), default=len(GEOCODE_LEVELS))
         if best_level > _RANK["road"] and 3 <= len(text) <= _FUZZY_MAX_TEXT:
             fuzzy = self._fuzzy_mention(text, mentions)
             if fuzzy is not None:
@@ -465,7 +520,32 @@ class GazetteerGeocoder:
             unmatched.append(text[last:mm.start])
             last = max(last, mm.end)
         unmatched.append(text[last:])
-        if len(_NUMBER_TOKEN.sub("", "".join(unmatched))) >= _LEFTOVER_MIN:
+        leftover = "".join(unmatched)
+        if len(leftover) >= _LEFTOVER_MIN and (
+                len(_NUMBER_TOKEN.sub("", leftover)) >= _LEFTOVER_MIN):
             conf *= LEFTOVER
-        return GeocodeResult(level, round(conf, 2), lon, lat, community, street, matched,
-                             parsed.normalized)
+        return _new_result(level, round(conf, 2), lon, lat, community, street, matched,
+                           parsed.normalized)
+
+
+class GazetteerCache:
+    """The process's gazetteer geocoder: loaded on first use, reloaded when the gazetteer in the
+    database has changed since (a rebuild, rows deleted or edited; see gazetteer_version.sql).
+    Each `current()` costs one small query; the geocoder itself is shared between requests
+    (it is read-only after loading)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._version: tuple[Any, ...] | None = None
+        self._geocoder: GazetteerGeocoder | None = None
+        self.loads = 0  # how many times the gazetteer was read (for tests and logs)
+
+    def current(self, session: Session) -> GazetteerGeocoder:
+        """The geocoder for the gazetteer as `session` sees it now."""
+        version = tuple(session.execute(sql("gazetteer_version")).one())
+        with self._lock:
+            if self._geocoder is None or version != self._version:
+                self._geocoder = GazetteerGeocoder.from_session(session)
+                self._version = version
+                self.loads += 1
+            return self._geocoder

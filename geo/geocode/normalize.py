@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -71,14 +72,21 @@ _VARIANTS = str.maketrans({
     "聯": "联", "韻": "韵", "頭": "头", "灘": "滩", "順": "顺", "島": "岛", "時": "时",
     "単": "单", "丨": "",
 })
+# Checked first with one search: translate() is slow on CJK text and rarely changes anything.
+_HAS_VARIANT = re.compile("[" + "".join(map(chr, _VARIANTS)) + "]")
 _TYPOS = (("付近", "附近"), ("单原", "单元"), ("傍边", "旁边"))
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\u3007"
 _NOT_KEPT = re.compile(f"[^{_CJK}0-9A-Z#]+")
+# Anything rules 2-4 would change: a variant character, a typo, or a character that is not kept
+# (dashes and spaces included). Most addresses have none and skip those rules at once.
+_NEEDS_CLEANING = re.compile(
+    "[" + "".join(map(chr, _VARIANTS)) + "]|付近|单原|傍边" + f"|[^{_CJK}0-9A-Z#]")
 
 # Rule 3: dashed numbers. Dashes are matched before punctuation is dropped.
 _DASH = r"(?:\s*[-—–_~/]\s*|\s+)"
 _DASHED = re.compile(rf"(\d+)((?:{_DASH}\d+){{1,3}})\s*(号(?!楼)|室)?")
+_MAY_BE_DASHED = re.compile(r"\d[-—–_~/\s]")  # what _DASHED needs: a dash or space after a digit
 _HAS_NUMBER_BEFORE = re.compile(r"(?:号|号楼|栋|幢|座)\s*$")
 
 # Rule 5: Chinese numerals in number positions.
@@ -90,32 +98,45 @@ _CN_BEFORE_UNIT = re.compile(f"({_CN_RUN})(?=号|栋|幢|座|单元|室|层|楼|
 _CN_ORDINAL = re.compile(
     f"第({_CN_RUN})(?=中学|小学|中|小|医院|人民医院|幼儿园|高中|初中|网格|中心|分局|派出所|期)")
 _CN_ROOM_AT_END = re.compile(f"(?:(?<=单元)|(?<=号楼)|(?<=层))({_CN_RUN})$")
+_HAS_CN_NUMERAL = re.compile(f"[{_CN_RUN[1:-2]}]")
 
 # Rule 6: unit words.
-_UNIT_RULES = (
-    (re.compile(r"(\d+)#楼"), r"\1号楼"),
-    (re.compile(r"(\d+)#"), r"\1号"),
-    (re.compile(r"(\d+|(?<![A-Z])[A-Z])(?:栋|幢|座)"), r"\1号楼"),
-    (re.compile(r"(\d+)门(?![市口前外卫])"), r"\1单元"),
-    (re.compile(r"(\d+)楼(?=\d+单元)"), r"\1号楼"),
-    (re.compile(r"(?<!\d)(\d+)(?:楼|F(?![A-Z]))"), r"\1层"),
-    (re.compile(r"(\d+)(?:号房|户|房)"), r"\1室"),
-    (re.compile(r"(\d+)弄"), r"\1号"),
-    (re.compile("#"), ""),
+# Replacements are functions, not r"\1…" templates (a template sends every sub() back through
+# re._subx in Python). Each rule comes with the characters one of which it needs: a rule whose
+# characters are all absent cannot match, so it is skipped (same result, no regex run).
+_UNIT_RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str] | str,
+                         tuple[str, ...]], ...] = (
+    (re.compile(r"(\d+)#楼"), lambda m: m[1] + "号楼", ("#",)),
+    (re.compile(r"(\d+)#"), lambda m: m[1] + "号", ("#",)),
+    (re.compile(r"(\d+|(?<![A-Z])[A-Z])(?:栋|幢|座)"), lambda m: m[1] + "号楼", ("栋", "幢", "座")),
+    (re.compile(r"(\d+)门(?![市口前外卫])"), lambda m: m[1] + "单元", ("门",)),
+    (re.compile(r"(\d+)楼(?=\d+单元)"), lambda m: m[1] + "号楼", ("楼",)),
+    (re.compile(r"(?<!\d)(\d+)(?:楼|F(?![A-Z]))"), lambda m: m[1] + "层", ("楼", "F")),
+    (re.compile(r"(\d+)(?:号房|户|房)"), lambda m: m[1] + "室", ("户", "房")),
+    (re.compile(r"(\d+)弄"), lambda m: m[1] + "号", ("弄",)),
+    (re.compile("#"), "", ("#",)),
 )
 
 _HAS_UNIT_WORD = re.compile(r"[\d#]|[A-Z](?:栋|幢|座)")
+# Some character one of the rules needs (a clean "人民路28号" has none: no rule runs).
+_UNIT_RULE_CHARS = re.compile(
+    "[" + "".join(sorted({ch for _, _, needs in _UNIT_RULES for ch in needs})) + "]")
 
 # Rule 7: administrative prefixes, then areas that are not 中山区.
-_ADMIN_PREFIXES = (
-    (re.compile("^辽宁省"), "辽宁省"),
-    (re.compile("^辽宁(?=大连)"), "辽宁省"),
-    (re.compile("^大连市"), "大连市"),
-    (re.compile("^大连(?![港站湾大理医火海银工交外])"), "大连市"),
-    (re.compile("^中山区"), "中山区"),
+# (the text starts with, characters cut, characters that must not follow them, canonical name):
+# string tests, not regexes (they run on every address, several times).
+_AdminPrefix = tuple[str, int, frozenset[str], str]
+_ADMIN_PREFIXES: tuple[_AdminPrefix, ...] = (
+    ("辽宁省", 3, frozenset(), "辽宁省"),
+    ("辽宁大连", 2, frozenset(), "辽宁省"),                              # 辽宁(?=大连)
+    ("大连市", 3, frozenset(), "大连市"),
+    ("大连", 2, frozenset("港站湾大理医火海银工交外"), "大连市"),          # 大连港, 大连站 …
+    ("中山区", 3, frozenset(), "中山区"),
 )
+_ADMIN_FIRST = frozenset("辽大中")  # the first characters of every prefix
 # Bare 中山 names the district only after 大连, and not when a name goes on (中山路, 中山广场).
-_BARE_ZHONGSHAN = re.compile("^中山(?![路街道巷广场公园大厦桥门里市花小医宾饭酒商])")
+_BARE_ZHONGSHAN: _AdminPrefix = (
+    "中山", 2, frozenset("路街道巷广场公园大厦桥门里市花小医宾饭酒商"), "中山区")
 _DALIAN_DISTRICTS = "西岗|沙河口|甘井子|旅顺口|金州|普兰店|瓦房店|庄河|长海"
 _OTHER_AREA = re.compile(
     "^(?:"
@@ -131,6 +152,9 @@ _HINTS = ("十字路口", "斜对面", "交叉口", "交汇处", "附近", "旁�
           "周边", "周围", "一带", "边上", "后面", "前面", "后身", "东侧", "西侧", "南侧", "北侧",
           "楼下", "旁")
 _ROAD_MOUTH = re.compile("(?<=[路街巷道])口$")
+_HINTS_BY_LAST: dict[str, tuple[str, ...]] = {}
+for _hint in _HINTS:
+    _HINTS_BY_LAST[_hint[-1]] = (*_HINTS_BY_LAST.get(_hint[-1], ()), _hint)
 
 # Rule 9: number tokens.
 # Digits right after 第 belong to a name ("第11中学").
@@ -193,6 +217,8 @@ def _numerals(text: str) -> str:
     def repl(match: re.Match[str]) -> str:
         return chinese_numeral(match.group(1))
 
+    if _HAS_CN_NUMERAL.search(text) is None:
+        return text
     text = _CN_ORDINAL.sub(lambda m: "第" + chinese_numeral(m.group(1)), text)
     text = _CN_BEFORE_UNIT.sub(repl, text)
     return _CN_ROOM_AT_END.sub(repl, text)
@@ -201,14 +227,15 @@ def _numerals(text: str) -> str:
 def _strip_admin(text: str) -> tuple[str, tuple[str, ...], str | None]:
     admin: list[str] = []
     changed = True
-    while changed:
+    while changed and text[:1] in _ADMIN_FIRST:
         changed = False
-        for pattern, canonical in _ADMIN_PREFIXES:
-            match = pattern.match(text)
-            if match is None and canonical == "中山区" and "大连市" in admin:
-                match = _BARE_ZHONGSHAN.match(text)
+        for start, cut, not_next, canonical in _ADMIN_PREFIXES:
+            match = text.startswith(start) and text[cut:cut + 1] not in not_next
+            if not match and canonical == "中山区" and "大连市" in admin:
+                start, cut, not_next, _ = _BARE_ZHONGSHAN
+                match = text.startswith(start) and text[cut:cut + 1] not in not_next
             if match:
-                text = text[match.end():]
+                text = text[cut:]
                 if canonical not in admin:
                     admin.append(canonical)
                 changed = True
@@ -216,17 +243,26 @@ def _strip_admin(text: str) -> tuple[str, tuple[str, ...], str | None]:
     return text, tuple(admin), other.group(0) if other else None
 
 
-@lru_cache(maxsize=65536)
+# Not cached itself: parse_address (the geocoder's entry) is, and a second cache under it only
+# cost time on every new address.
 def _normalize(text: str) -> tuple[str, tuple[str, ...], str | None]:
-    out = unicodedata.normalize("NFKC", text).upper().translate(_VARIANTS)
-    for wrong, right in _TYPOS:
-        out = out.replace(wrong, right)
-    out = _DASHED.sub(_dashed, out)
-    out = _NOT_KEPT.sub("", out)
+    out = unicodedata.normalize("NFKC", text).upper()
+    if _NEEDS_CLEANING.search(out):
+        if _HAS_VARIANT.search(out):
+            out = out.translate(_VARIANTS)
+        for wrong, right in _TYPOS:
+            if wrong in out:
+                out = out.replace(wrong, right)
+        if _MAY_BE_DASHED.search(out):
+            out = _DASHED.sub(_dashed, out)
+        out = _NOT_KEPT.sub("", out)
     out = _numerals(out)
-    if _HAS_UNIT_WORD.search(out):
-        for pattern, replacement in _UNIT_RULES:
-            out = pattern.sub(replacement, out)
+    if _UNIT_RULE_CHARS.search(out) and _HAS_UNIT_WORD.search(out):
+        for pattern, replacement, needs in _UNIT_RULES:
+            for ch in needs:
+                if ch in out:
+                    out = pattern.sub(replacement, out)
+                    break
     return _strip_admin(out)
 
 
@@ -237,18 +273,18 @@ def normalize_address(text: str) -> str:
 
 def _split_hint(text: str) -> tuple[str, str | None]:
     hints: list[str] = []
-    changed = True
-    while changed and text:
-        changed = False
-        for hint in _HINTS:
+    while text:
+        # Only the hints ending in the text's last character can match (in _HINTS order).
+        for hint in _HINTS_BY_LAST.get(text[-1], ()):
             if text.endswith(hint) and len(text) > len(hint):
-                text, changed = text[: -len(hint)], True
+                text = text[: -len(hint)]
                 hints.insert(0, hint)
                 break
         else:
-            if _ROAD_MOUTH.search(text):
-                text, changed = text[:-1], True
-                hints.insert(0, "路口")
+            if not _ROAD_MOUTH.search(text):
+                break
+            text = text[:-1]
+            hints.insert(0, "路口")
     return text, "".join(hints) or None
 
 
@@ -263,7 +299,11 @@ def parse_address(text: str) -> ParsedAddress:
     floor: int | None = None
     room: str | None = None
     previous = ""
+    names: list[str] = []  # core between the tokens: _TOKEN.sub("", core) in the same pass
+    last = 0
     for match in _TOKEN.finditer(core):
+        names.append(core[last:match.start()])
+        last = match.end()
         value, word = match.group(1), match.group(2)
         if word is None:  # a bare number
             value = match.group(0)
@@ -284,7 +324,11 @@ def parse_address(text: str) -> ParsedAddress:
         elif word == "室":
             room = value
         previous = word
-    place = _TOKEN.sub("", core)
-    return ParsedAddress(normalized=normalized, core=core, place=place, number=number,
-                         building=building, unit=unit, floor=floor, room=room, hint=hint,
-                         admin=admin, other_area=other)
+    place = "".join(names) + core[last:] if names else core
+    # ParsedAddress(...) without the frozen dataclass's __init__ (one object.__setattr__ per
+    # field, as slow as the rest of the parse); every field is set, as a test checks.
+    parsed = object.__new__(ParsedAddress)
+    parsed.__dict__.update(normalized=normalized, core=core, place=place, number=number,
+                           building=building, unit=unit, floor=floor, room=room, hint=hint,
+                           admin=admin, other_area=other)
+    return parsed
