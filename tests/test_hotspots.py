@@ -279,6 +279,43 @@ def test_dbscan_cluster_ids_are_identical_across_runs(world: World) -> None:
     assert mine["features"] == []
 
 
+@pytest.mark.parametrize(("eps", "minpoints"), [(100.0, 5), (60.0, 3), (150.0, 8)])
+def test_dbscan_clusters_equal_st_clusterdbscan(world: World, eps: float,
+                                                minpoints: int) -> None:
+    """The grid DBSCAN's clusters (ids, counts, dominant category, hull) are those of the
+    one-statement ST_ClusterDBSCAN reference (geo/sql/hotspot_clusters.sql)."""
+    from geo.hotspots.clusters import ClusterQuery, cluster_rows
+    from geo.sql_files import sql
+
+    s, lat = world.session, world.lat
+    rng = random.Random(11)
+    cats = ["housing", "labour", "property", "other"]
+    for _ in range(400):        # blobs that touch, thin bridges and noise over the lattice
+        r, c = rng.choice([(1, 1), (1, 2), (4, 4), (5, 1), (3, 6)])
+        lon, la = lat.centre(r, c, rng.gauss(0, 0.15), rng.gauss(0, 0.15))
+        add_case(s, lat.code(r, c), lon, la, at("2020-05-05"), category=rng.choice(cats))
+    for _ in range(150):
+        r, c = rng.randrange(lat.n), rng.randrange(lat.n)
+        lon, la = lat.centre(r, c, rng.uniform(-0.5, 0.5), rng.uniform(-0.5, 0.5))
+        add_case(s, lat.code(r, c), lon, la, at("2020-07-07"), category=rng.choice(cats))
+    scope = scope_for("commander", "commander")
+    window = hotspot_window(date(2020, 1, 1), date(2021, 1, 1), TODAY.date())
+    got = cluster_rows(s, scope, ClusterQuery(window, eps, minpoints), "EPSG:4550")
+    reference = [dict(r) for r in s.execute(sql("hotspot_clusters"), {
+        **scope.params(), "metric_srid": 4550, "date_from": window.date_from,
+        "date_to": window.date_to, "category": None, "status": None, "eps": eps,
+        "minpoints": minpoints}).mappings()]
+    assert len(got) > 1
+    assert got == reference
+    # with filters too
+    query = ClusterQuery(window, eps, minpoints, categories=("housing", "labour"))
+    reference = [dict(r) for r in s.execute(sql("hotspot_clusters"), {
+        **scope.params(), "metric_srid": 4550, "date_from": window.date_from,
+        "date_to": window.date_to, "category": ["housing", "labour"], "status": None,
+        "eps": eps, "minpoints": minpoints}).mappings()]
+    assert cluster_rows(s, scope, query, "EPSG:4550") == reference
+
+
 def test_project_level_counts_attached_cases(world: World, session: Session) -> None:
     from geo.projects.attach import attach_cases
     from geo.projects.store import upsert_projects

@@ -1,5 +1,6 @@
-"""Hotspot measures per grid / 社区 / 街道 / project for a time window: one SQL pass per level
-(geo/sql/hotspot_measures.sql), scoped by the caller's role inside the query.
+"""Hotspot measures per grid / 社区 / 街道 / project for a time window: one SQL pass over the
+cases for one level or several (geo/sql/hotspot_measures.sql; the refresh asks for all four at
+once), scoped by the caller's role inside the query.
 
 The window is [from, to) in China time; the trend is the case counts of the 6 periods of the
 same length before it (a 1-year window: the 6 years before; a 30-day window: the 6 × 30 days
@@ -114,14 +115,17 @@ def check_statuses(value: str | None) -> tuple[str, ...] | None:
     return parse_list(value, "status", CASE_STATUSES)
 
 
-def measure_params(scope: Scope, query: HotspotQuery, today: date) -> dict[str, Any]:
-    """The bound parameters of hotspot_measures.sql."""
-    if query.level not in HOTSPOT_LEVELS:
-        raise InvalidInput("level", f"level must be one of {', '.join(HOTSPOT_LEVELS)}")
+def measure_params(scope: Scope, query: HotspotQuery, today: date,
+                   levels: Sequence[str] | None = None) -> dict[str, Any]:
+    """The bound parameters of hotspot_measures.sql: the query's level, or these levels."""
+    wanted = [query.level] if levels is None else list(levels)
+    for level in wanted:
+        if level not in HOTSPOT_LEVELS:
+            raise InvalidInput("level", f"level must be one of {', '.join(HOTSPOT_LEVELS)}")
     w = query.window
     return {
         **scope.params(),
-        "level": query.level,
+        "levels": wanted,
         "date_from": w.date_from, "date_to": w.date_to, "trail_from": w.trail_from,
         "period_s": w.length.total_seconds(),
         "category": list(query.categories) if query.categories else None,
@@ -133,13 +137,21 @@ def measure_params(scope: Scope, query: HotspotQuery, today: date) -> dict[str, 
 
 def aggregate(session: Session, scope: Scope, query: HotspotQuery, today: date
               ) -> list[dict[str, Any]]:
-    """Per feature of the level in the caller's reach, ordered by code: code, name,
+    """Per feature of the level in the caller's reach, ordered by code: level, code, name,
     households, generation_id, the counts, trend (oldest first) and the GeoJSON geometry
     (a string)."""
-    rows = session.execute(sql("hotspot_measures"), measure_params(scope, query, today))
-    out = []
+    return aggregate_levels(session, scope, query, today, [query.level])[query.level]
+
+
+def aggregate_levels(session: Session, scope: Scope, query: HotspotQuery, today: date,
+                     levels: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """aggregate() for several levels in one pass over the cases (the query's own level is
+    ignored): per level its rows, ordered by code."""
+    rows = session.execute(sql("hotspot_measures"),
+                           measure_params(scope, query, today, levels))
+    out: dict[str, list[dict[str, Any]]] = {level: [] for level in levels}
     for r in rows.mappings():
         d = dict(r)
         d["trend"] = [int(v) for v in d["trend"]]
-        out.append(d)
+        out[d["level"]].append(d)
     return out

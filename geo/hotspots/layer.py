@@ -13,6 +13,7 @@ on the true counts before suppression.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -21,7 +22,7 @@ import shapely
 from sqlalchemy.orm import Session
 
 from geo.access.scope import Scope
-from geo.hotspots.aggregates import TREND_PERIODS, HotspotQuery, aggregate
+from geo.hotspots.aggregates import TREND_PERIODS, HotspotQuery, aggregate_levels
 from geo.hotspots.gistar import gi_star, queen_weights
 from geo.settings import HotspotSettings
 
@@ -61,14 +62,23 @@ def _gi_fields(rows: list[dict[str, Any]], settings: HotspotSettings
 def hotspot_rows(session: Session, scope: Scope, query: HotspotQuery, today: date,
                  settings: HotspotSettings) -> list[dict[str, Any]]:
     """The level's features as flat rows with every measure, unsuppressed (true counts)."""
-    rows = aggregate(session, scope, query, today)
-    gi = _gi_fields(rows, settings) if query.level == "grid" and rows else None
-    for i, r in enumerate(rows):
-        r["level"] = query.level
-        r["per_1000_households"] = per_1000(r["cases"], r["households"])
-        r["change"] = change_ratio(r["cases"], r["trend"])
-        r["gi_z"], r["gi_p"], r["gi_class"] = gi[i] if gi is not None else (None, None, None)
-    return rows
+    return hotspot_rows_by_level(session, scope, query, today, settings,
+                                 [query.level])[query.level]
+
+
+def hotspot_rows_by_level(session: Session, scope: Scope, query: HotspotQuery, today: date,
+                          settings: HotspotSettings, levels: Sequence[str]
+                          ) -> dict[str, list[dict[str, Any]]]:
+    """hotspot_rows() for several levels from one pass over the cases (the query's window and
+    filters; its level is ignored)."""
+    by_level = aggregate_levels(session, scope, query, today, levels)
+    for level, rows in by_level.items():
+        gi = _gi_fields(rows, settings) if level == "grid" and rows else None
+        for i, r in enumerate(rows):
+            r["per_1000_households"] = per_1000(r["cases"], r["households"])
+            r["change"] = change_ratio(r["cases"], r["trend"])
+            r["gi_z"], r["gi_p"], r["gi_class"] = gi[i] if gi is not None else (None, None, None)
+    return by_level
 
 
 def _properties(r: dict[str, Any], suppress_k: int | None) -> dict[str, Any]:

@@ -5,10 +5,10 @@ What is stored is the commander's view — district-wide, 检举控告 left out,
 the window (by default the last 12 months up to the clock's day), in hotspot_stat and
 hotspot_cluster, replacing what was there. GET /hotspots and /hotspots/clusters always compute
 on the fly for the caller's scope, window and filters (one SQL pass per level, well under a
-second for a district), so they never serve a stale or wrongly scoped table; the materialised
-tables are for readers that want the default picture without computing it (the commander's
-map, tiles, exports). Everything runs in the caller's transaction: readers see the old layers
-or the new ones, never a mix.
+second for a district; the refresh makes all four levels in one pass), so they never serve a
+stale or wrongly scoped table; the materialised tables are for readers that want the default
+picture without computing it (the commander's map, tiles, exports). Everything runs in the
+caller's transaction: readers see the old layers or the new ones, never a mix.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from geo.access.scope import scope_for
 from geo.hotspots.aggregates import HotspotQuery, Window, hotspot_window
 from geo.hotspots.clusters import ClusterQuery, cluster_rows
-from geo.hotspots.layer import hotspot_rows
+from geo.hotspots.layer import hotspot_rows_by_level
 from geo.models.hotspots import HOTSPOT_LEVELS
 from geo.projects.attach import attach_cases
 from geo.settings import GeoSettings, HotspotSettings
@@ -70,8 +70,10 @@ def refresh_hotspots(session: Session, geo_settings: GeoSettings,
     session.execute(text("DELETE FROM hotspot_cluster"))
     stamp = {"window_from": window.date_from, "window_to": window.date_to,
              "computed_at": computed_at}
+    by_level = hotspot_rows_by_level(session, scope, HotspotQuery("grid", window), today,
+                                     settings, HOTSPOT_LEVELS)
     for level in HOTSPOT_LEVELS:
-        rows = hotspot_rows(session, scope, HotspotQuery(level, window), today, settings)
+        rows = by_level[level]
         report.features[level] = len(rows)
         if level == "grid":
             report.hot = sum(1 for r in rows if (r["gi_class"] or "").startswith("hot"))

@@ -1,6 +1,9 @@
 -- Density clusters of the caller's located cases in a window: ST_ClusterDBSCAN in the metric
 -- CRS (:eps metres, :minpoints points per core, the point itself included), one row per
 -- cluster with its hull, case count and dominant category.
+-- The reference the tests hold geo.hotspots.clusters to (which computes the same rows with an
+-- eps/√2 grid instead: ST_ClusterDBSCAN measures every neighbour pair, 30 s and more for the
+-- 281k cases of a 100× district, and ignores statement_timeout meanwhile).
 -- Repeatable: the window feeds DBSCAN the points in case-id order (so border points shared by
 -- two clusters always go the same way), and clusters are numbered by size, then by their
 -- lowest case id — never by the order PostGIS happened to find them in.

@@ -1,5 +1,6 @@
--- Hotspot measures of one level (:level = grid | community | street | project) in one pass over
--- the caller's cases (the scope is applied inside, so a case outside it is never counted).
+-- Hotspot measures of the levels asked for (:levels, any of grid | community | street | project)
+-- in one pass over the caller's cases (the scope is applied inside, so a case outside it is
+-- never counted): one row per feature, with its `level`, ordered by level and code.
 --   cases (案次): cases received in [:date_from, :date_to) that pass the category/status filters;
 --   open: of those, not in a terminal state; overdue: of those, with a running obligation
 --   deadline (not a window) due before :today; repeat, collective: the intake flags;
@@ -21,19 +22,26 @@ WITH cases AS (
       AND (CAST(:category AS text[]) IS NULL OR c.category_code = ANY(CAST(:category AS text[])))
       AND (CAST(:status AS text[]) IS NULL OR c.status = ANY(CAST(:status AS text[])))
 ), keyed AS (
-    SELECT CASE CAST(:level AS text) WHEN 'grid' THEN k.grid_code
-                                     WHEN 'community' THEN k.community_code
-                                     ELSE k.street_code END AS key, k.*
+    -- A case once for the area levels, and once per project it is attached to (any method);
+    -- each row carries the keys of its own kind only, so the grouping sets below keep apart.
+    SELECT CAST(NULL AS text) AS project_code, k.grid_code, k.community_code, k.street_code,
+           k.id, k.period, k.is_open, k.is_repeat, k.is_collective
     FROM cases k
-    WHERE CAST(:level AS text) <> 'project'
+    WHERE CAST(:levels AS text[]) && ARRAY['grid', 'community', 'street']
     UNION ALL
-    SELECT p.code, k.*
+    SELECT p.code, NULL, NULL, NULL, k.id, k.period, k.is_open, k.is_repeat, k.is_collective
     FROM cases k
     JOIN case_project cp ON cp.case_id = k.id
     JOIN project p ON p.id = cp.project_id
-    WHERE CAST(:level AS text) = 'project'
-), measures AS (
-    SELECT key,
+    WHERE 'project' = ANY(CAST(:levels AS text[]))
+), grouped AS (
+    -- One pass, every level at once (a set per level; rows without that level's key fall
+    -- into its NULL group, which is dropped).
+    SELECT CASE WHEN GROUPING(project_code) = 0 THEN 'project'
+                WHEN GROUPING(grid_code) = 0 THEN 'grid'
+                WHEN GROUPING(community_code) = 0 THEN 'community'
+                ELSE 'street' END AS level,
+           coalesce(project_code, grid_code, community_code, street_code) AS key,
            count(*) FILTER (WHERE period = 0) AS cases,
            count(*) FILTER (WHERE period = 0 AND is_open) AS open,
            -- CASE, so the deadline lookup runs only for the window's open cases.
@@ -49,41 +57,50 @@ WITH cases AS (
                  count(*) FILTER (WHERE period = 2), count(*) FILTER (WHERE period = 1)]
                AS trend
     FROM keyed
-    WHERE key IS NOT NULL
-    GROUP BY key
+    GROUP BY GROUPING SETS ((project_code), (grid_code), (community_code), (street_code))
+), measures AS (
+    SELECT * FROM grouped
+    WHERE key IS NOT NULL AND level = ANY(CAST(:levels AS text[]))
+), sub_keyed AS (
+    SELECT CAST(NULL AS text) AS project_code, c.grid_code, c.community_code, c.street_code,
+           s.persons_count
+    FROM submission s
+    JOIN petition_case c ON c.id = s.case_id
+    JOIN category cat ON cat.code = c.category_code
+    WHERE CAST(:levels AS text[]) && ARRAY['grid', 'community', 'street']
+      AND {{case_scope}}
+      AND s.received_at >= CAST(:date_from AS timestamptz)
+      AND s.received_at < CAST(:date_to AS timestamptz)
+      AND (CAST(:category AS text[]) IS NULL
+           OR c.category_code = ANY(CAST(:category AS text[])))
+      AND (CAST(:status AS text[]) IS NULL OR c.status = ANY(CAST(:status AS text[])))
+    UNION ALL
+    SELECT p.code, NULL, NULL, NULL, s.persons_count
+    FROM submission s
+    JOIN petition_case c ON c.id = s.case_id
+    JOIN category cat ON cat.code = c.category_code
+    JOIN case_project cp ON cp.case_id = c.id
+    JOIN project p ON p.id = cp.project_id
+    WHERE 'project' = ANY(CAST(:levels AS text[]))
+      AND {{case_scope}}
+      AND s.received_at >= CAST(:date_from AS timestamptz)
+      AND s.received_at < CAST(:date_to AS timestamptz)
+      AND (CAST(:category AS text[]) IS NULL
+           OR c.category_code = ANY(CAST(:category AS text[])))
+      AND (CAST(:status AS text[]) IS NULL OR c.status = ANY(CAST(:status AS text[])))
 ), subs AS (
-    SELECT x.key, count(*) AS submissions, sum(x.persons_count) AS persons
+    SELECT x.level, x.key, x.submissions, x.persons
     FROM (
-        SELECT CASE CAST(:level AS text) WHEN 'grid' THEN c.grid_code
-                                         WHEN 'community' THEN c.community_code
-                                         ELSE c.street_code END AS key, s.persons_count
-        FROM submission s
-        JOIN petition_case c ON c.id = s.case_id
-        JOIN category cat ON cat.code = c.category_code
-        WHERE CAST(:level AS text) <> 'project'
-          AND {{case_scope}}
-          AND s.received_at >= CAST(:date_from AS timestamptz)
-          AND s.received_at < CAST(:date_to AS timestamptz)
-          AND (CAST(:category AS text[]) IS NULL
-               OR c.category_code = ANY(CAST(:category AS text[])))
-          AND (CAST(:status AS text[]) IS NULL OR c.status = ANY(CAST(:status AS text[])))
-        UNION ALL
-        SELECT p.code, s.persons_count
-        FROM submission s
-        JOIN petition_case c ON c.id = s.case_id
-        JOIN category cat ON cat.code = c.category_code
-        JOIN case_project cp ON cp.case_id = c.id
-        JOIN project p ON p.id = cp.project_id
-        WHERE CAST(:level AS text) = 'project'
-          AND {{case_scope}}
-          AND s.received_at >= CAST(:date_from AS timestamptz)
-          AND s.received_at < CAST(:date_to AS timestamptz)
-          AND (CAST(:category AS text[]) IS NULL
-               OR c.category_code = ANY(CAST(:category AS text[])))
-          AND (CAST(:status AS text[]) IS NULL OR c.status = ANY(CAST(:status AS text[])))
+        SELECT CASE WHEN GROUPING(project_code) = 0 THEN 'project'
+                    WHEN GROUPING(grid_code) = 0 THEN 'grid'
+                    WHEN GROUPING(community_code) = 0 THEN 'community'
+                    ELSE 'street' END AS level,
+               coalesce(project_code, grid_code, community_code, street_code) AS key,
+               count(*) AS submissions, sum(persons_count) AS persons
+        FROM sub_keyed
+        GROUP BY GROUPING SETS ((project_code), (grid_code), (community_code), (street_code))
     ) x
-    WHERE x.key IS NOT NULL
-    GROUP BY x.key
+    WHERE x.key IS NOT NULL AND x.level = ANY(CAST(:levels AS text[]))
 ), active_cells AS (
     SELECT gc.code, gc.name, gc.community_code, gc.households, gc.geom, gc.generation_id
     FROM grid_cell gc
@@ -98,11 +115,11 @@ WITH cases AS (
        OR ac.community_code = CAST(:scope_community AS text)
        OR left(ac.community_code, 9) || '000' = CAST(:scope_street AS text)
 ), units AS (
-    SELECT rc.code, rc.name, rc.households, rc.geom, rc.generation_id
+    SELECT 'grid' AS level, rc.code, rc.name, rc.households, rc.geom, rc.generation_id
     FROM reach_cells rc
-    WHERE CAST(:level AS text) = 'grid'
+    WHERE 'grid' = ANY(CAST(:levels AS text[]))
     UNION ALL
-    SELECT a.code, a.name,
+    SELECT CAST(a.level AS text), a.code, a.name,
            coalesce(a.households, (SELECT CAST(sum(ac.households) AS integer)
                                    FROM active_cells ac
                                    WHERE ac.community_code = a.code
@@ -110,19 +127,19 @@ WITH cases AS (
            a.geom, a.generation_id
     FROM area a
     JOIN boundary_generation g ON g.id = a.generation_id AND g.is_active
-    WHERE CAST(:level AS text) IN ('community', 'street')
-      AND a.level = CAST(:level AS text)
+    WHERE a.level IN ('community', 'street')
+      AND a.level = ANY(CAST(:levels AS text[]))
       AND EXISTS (SELECT 1 FROM reach_cells rc
                   WHERE rc.community_code = a.code
                      OR left(rc.community_code, 9) || '000' = a.code)
     UNION ALL
-    SELECT p.code, p.name, p.households, p.geom, NULL
+    SELECT 'project', p.code, p.name, p.households, p.geom, NULL
     FROM project p
-    WHERE CAST(:level AS text) = 'project'
+    WHERE 'project' = ANY(CAST(:levels AS text[]))
       AND (:scope_all OR CAST(:scope_unit AS integer) IS NOT NULL
            OR EXISTS (SELECT 1 FROM reach_cells rc WHERE ST_Intersects(rc.geom, p.geom)))
 )
-SELECT u.code, u.name, u.households, u.generation_id,
+SELECT u.level, u.code, u.name, u.households, u.generation_id,
        coalesce(m.cases, 0) AS cases,
        coalesce(s.submissions, 0) AS submissions,
        coalesce(s.persons, 0) AS persons,
@@ -133,6 +150,6 @@ SELECT u.code, u.name, u.households, u.generation_id,
        coalesce(m.trend, ARRAY[0, 0, 0, 0, 0, 0]::bigint[]) AS trend,
        ST_AsGeoJSON(u.geom, 7) AS geometry
 FROM units u
-LEFT JOIN measures m ON m.key = u.code
-LEFT JOIN subs s ON s.key = u.code
-ORDER BY u.code
+LEFT JOIN measures m ON m.level = u.level AND m.key = u.code
+LEFT JOIN subs s ON s.level = u.level AND s.key = u.code
+ORDER BY u.level, u.code
