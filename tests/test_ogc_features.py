@@ -1,6 +1,7 @@
 """OGC API – Features over the boundary collections: documents, paging, filters, CRS, and GDAL
-reading it as a real client over HTTP (the boundaries and the cases collection, paging
-included). The cases collection's own rules are in test_ogc_cases.py."""
+reading it as a real client over HTTP (all six collections — boundaries, cases, projects and
+the stored hotspot layers — paging included). The cases collection's own rules are in
+test_ogc_cases.py, the projects' and hotspots' in test_ogc_projects_hotspots.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,10 @@ from geo.cases.intake import create_cases
 from geo.cases.reference import load_reference_data
 from geo.cases.schema import CaseIn, LocationIn, PetitionerIn
 from geo.errors import InvalidInput
+from geo.hotspots.refresh import refresh_hotspots
 from geo.ogc.items import shift_features
 from geo.ogc.params import OFFICE_TZ, parse_datetime
-from geo.settings import CaseSettings, SecuritySettings
+from geo.settings import CaseSettings, GeoSettings, HotspotSettings, SecuritySettings
 from tests.conftest import TEST_DATA_KEY, TEST_SECRET_KEY
 
 GEOJSON = "application/geo+json"
@@ -122,10 +124,18 @@ def test_collections_describe_the_boundary_layers_and_cases(zhongshan: None,
     body = r.json()
     assert _rels(body, "self")[0]["href"] == "http://testserver/collections"
     collections = {c["id"]: c for c in body["collections"]}
-    assert list(collections) == ["streets", "communities", "grids", "cases"]
+    assert list(collections) == ["streets", "communities", "grids", "cases", "projects",
+                                 "hotspots"]
     assert collections["cases"]["title"] == "信访事项 Petition cases"
     # No case in this database: the cases extent is the whole world, its time unknown.
     assert collections.pop("cases")["extent"]["temporal"]["interval"] == [[None, None]]
+    # Nor a project or a hotspot refresh: the same.
+    assert collections["projects"]["title"] == "项目 Projects"
+    assert collections["hotspots"]["title"] == "热点 Hotspots"
+    for empty in ("projects", "hotspots"):
+        extent = collections.pop(empty)["extent"]
+        assert extent["spatial"]["bbox"] == [[-180.0, -90.0, 180.0, 90.0]], empty
+        assert extent["temporal"]["interval"] == [[None, None]], empty
     assert collections["streets"]["title"] == "街道 Streets"
     assert collections["communities"]["title"].startswith("社区")
     assert collections["grids"]["title"].startswith("网格")
@@ -497,6 +507,8 @@ def _require(tool: str) -> str:
 # Cases GDAL reads: this many the commander may see, and two 检举控告 cases they may not.
 GDAL_CASES = 130
 GDAL_RESTRICTED = 2
+# Stored hotspot features after the fixture's refresh: 396 grids, 65 社区, 6 街道, 2 projects.
+GDAL_HOTSPOTS = 396 + 65 + 6 + 2
 
 
 def _load_gdal_cases(session: Session) -> list[int]:
@@ -519,6 +531,21 @@ def _load_gdal_cases(session: Session) -> list[int]:
     ids, outcomes = create_cases(session, cases, None, CaseSettings())
     assert {o.flag for o in outcomes} == {"inside"}
     return ids[:GDAL_CASES]
+
+
+def _load_gdal_projects_and_hotspots(session: Session) -> None:
+    """Two projects drawn on grid cells — GDAL-P1 on the first grid (its case is attached),
+    GDAL-P2 on the grid of the first 检举控告 case (which the commander may not count) — and the
+    hotspot layers refreshed for 2020, all in the caller's transaction (plain INSERTs: no
+    advisory lock is held across the module)."""
+    session.execute(text(
+        "INSERT INTO project (code, name, project_type, households, approximate, geom, "
+        "community_code) SELECT :code, :name, :kind, 50, true, gc.geom, gc.community_code"
+        f" {ACTIVE_GRIDS} ORDER BY gc.code OFFSET :n LIMIT 1"),
+        [{"code": "GDAL-P1", "name": "测试回迁地块", "kind": "relocation", "n": 0},
+         {"code": "GDAL-P2", "name": "测试欠薪企业", "kind": "enterprise", "n": GDAL_CASES}])
+    refresh_hotspots(session, GeoSettings(), HotspotSettings(permutations=99),
+                     today=date(2020, 12, 31))
 
 
 @dataclass
@@ -549,6 +576,7 @@ def ogc_server(database_url: str, engine: Engine, zhongshan: None) -> Iterator[O
         try:
             user, _ = create_user(session, "ogc_gdal", "commander")
             case_ids = _load_gdal_cases(session)
+            _load_gdal_projects_and_hotspots(session)
             session.flush()
             token, _ = issue_token(user, resolve_keys(settings.security), 30)
             app = create_app(settings)
@@ -604,10 +632,17 @@ def test_gdal_ogrinfo_lists_the_collections_with_counts_and_types(
     url, token = ogc_server.url, ogc_server.token
     done = _gdal([_require(OGRINFO), "-ro", "-al", "-so", f"OAPIF:{url}"], token)
     layers = _layers(done.stdout)
-    assert set(layers) == {"streets", "communities", "grids", "cases"}, done.stdout
+    assert set(layers) == {"streets", "communities", "grids", "cases", "projects",
+                           "hotspots"}, done.stdout
     # The commander's count: the two 检举控告 cases are outside their scope.
     assert {k: v["Feature Count"] for k, v in layers.items()} == {
-        "streets": "6", "communities": "65", "grids": "396", "cases": str(GDAL_CASES)}
+        "streets": "6", "communities": "65", "grids": "396", "cases": str(GDAL_CASES),
+        "projects": "2", "hotspots": str(GDAL_HOTSPOTS)}
+    projects, hotspots = layers["projects"], layers["hotspots"]
+    assert (projects["cases"], projects["approximate"], projects["start_date"],
+            projects["buffer_m"]) == ("Integer", "Integer(Boolean)", "Date", "Real")
+    assert (hotspots["cases"], hotspots["per_1000_households"], hotspots["gi_class"],
+            hotspots["window_from"]) == ("Integer", "Real", "String", "DateTime")
     cases = layers["cases"]
     assert (cases["received_at"], cases["due_date"], cases["persons_count"],
             cases["is_repeat"], cases["band"], cases["petitioner"]) == (
@@ -685,3 +720,33 @@ def test_gdal_pushes_case_filters_to_the_server(ogc_server: OgcServer) -> None:
     assert _layers(done.stdout)["cases"]["Feature Count"] == str(
         sum(1 for i in range(GDAL_CASES) if i % 5 == 2))
     assert "category=labour" in done.stderr, done.stderr
+
+
+def test_gdal_ogr2ogr_pages_through_every_hotspot_and_project(ogc_server: OgcServer,
+                                                               tmp_path: Path) -> None:
+    url, token = ogc_server.url, ogc_server.token
+    out = tmp_path / "hotspots.geojson"
+    done = _gdal([_require(OGR2OGR), "-f", "GeoJSON", str(out), f"OAPIF:{url}", "hotspots",
+                  "-oo", "PAGE_SIZE=100"], token)
+    # 469 features at 100 a page: GDAL followed the next links to offsets 100 … 400.
+    for offset in range(100, GDAL_HOTSPOTS, 100):
+        assert re.search(rf"/collections/hotspots/items\?[^ ]*offset={offset}", done.stderr), \
+            (offset, done.stderr)
+    features = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert len(features) == GDAL_HOTSPOTS
+    keys = {(f["properties"]["level"], f["properties"]["code"]) for f in features}
+    assert len(keys) == GDAL_HOTSPOTS
+    levels: dict[str, int] = {}
+    for level, _ in keys:
+        levels[level] = levels.get(level, 0) + 1
+    assert levels == {"grid": 396, "community": 65, "street": 6, "project": 2}
+    # Every case the commander may see is counted once at grid level.
+    assert sum(f["properties"]["cases"] for f in features
+               if f["properties"]["level"] == "grid") == GDAL_CASES
+    out = tmp_path / "projects.geojson"
+    _gdal([_require(OGR2OGR), "-f", "GeoJSON", str(out), f"OAPIF:{url}", "projects"], token)
+    projects = {f["properties"]["code"]: f["properties"]
+                for f in json.loads(out.read_text(encoding="utf-8"))["features"]}
+    # GDAL-P2's only case is 检举控告: the commander's count leaves it out.
+    assert {k: (p["cases"], p["type_label"], p["approximate"]) for k, p in projects.items()} \
+        == {"GDAL-P1": (1, "回迁/动迁", True), "GDAL-P2": (0, "欠薪企业", True)}

@@ -387,9 +387,12 @@ def test_tilejson_describes_the_layer_and_keeps_the_query(world: World,
     assert (doc["minzoom"], doc["maxzoom"]) == (8, 18)
     [layer] = doc["vector_layers"]
     assert layer["id"] == "cases"
-    assert set(layer["fields"]) == MVT_CASE_FIELDS
+    # A case's fields, and a crowded tile's clusters' (supercluster's names).
+    assert set(layer["fields"]) == MVT_CASE_FIELDS | {"cluster", "point_count",
+                                                      "overdue_count", "supervised_count"}
     assert (layer["fields"]["band"], layer["fields"]["persons_count"],
-            layer["fields"]["overdue"]) == ("String", "Number", "Boolean")
+            layer["fields"]["overdue"], layer["fields"]["point_count"],
+            layer["fields"]["cluster"]) == ("String", "Number", "Boolean", "Number", "Boolean")
     # The extent of what the caller sees, shifted like the tiles.
     (minx, maxx), (miny, maxy) = gcrs.wgs84_to_gcj02([centre(1)[0], centre(9)[0]],
                                                      [centre(9)[1], centre(1)[1]])

@@ -6,7 +6,9 @@ links are absolute, built from the request's base URL (so a path prefix behind a
 survives); a page has exactly one `next` link while more features remain. Like every route,
 these need the bearer token (the app-wide guard); the collections come from the allow-list in
 geo.ogc.collections. Scoped collections (cases) are read through the caller's Scope, their
-extent included, and their deadline bands are computed for the request clock (NowDep).
+extent included, and their deadline bands are computed for the request clock (NowDep). A
+collection readable by some roles only (hotspots: command level) is a 403 naming them for the
+others, on every path under it, and /collections leaves it out for them.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from geo.ogc.collections import (
     Collection,
     feature_schema,
     filter_names,
-    get_collection,
+    readable_collection,
 )
 from geo.ogc.items import (
     DEFAULT_LIMIT,
@@ -151,8 +153,9 @@ def landing_page(request: Request, f: JsonFormat = None) -> Response:
     return _json({
         "title": request.app.title,
         "description": "OGC API – Features and vector tiles over the district's boundaries, "
-                       "grid cells and petition cases (街道, 社区, 网格, 信访事项). Every request "
-                       "needs `Authorization: Bearer <token>`.",
+                       "grid cells, petition cases, projects and hotspots (街道, 社区, 网格, "
+                       "信访事项, 项目, 热点). Every request needs `Authorization: Bearer "
+                       "<token>`.",
         "links": [
             _link(_href(request, "/"), "self", JSON, "this document"),
             _link(_href(request, "/api"), "service-desc", OPENAPI_JSON,
@@ -222,32 +225,36 @@ def _collection_doc(request: Request, session: Session, c: Collection, scope: Sc
             responses={200: {"content": {JSON: {}}, "description": "the collections"}})
 def collections(request: Request, session: SessionDep, scope: ScopeDep, now: NowDep,
                 f: JsonFormat = None) -> Response:
-    """Every collection with its extent (of what the caller may see) and links."""
+    """Every collection the caller's role may read, with its extent (of what the caller may
+    see) and links."""
     return _json({
         "links": [_link(_href(request, "/collections"), "self", JSON, "the collections")],
         "collections": [_collection_doc(request, session, c, scope, now)
-                        for c in COLLECTIONS.values()],
+                        for c in COLLECTIONS.values() if c.readable(scope.role)],
     })
 
 
 @router.get("/collections/{collectionId}", operation_id="get_collection",
             response_class=Response,
             responses={200: {"content": {JSON: {}}, "description": "one collection"},
+                       403: {"description": "the caller's role may not read it"},
                        404: {"description": "no such collection"}})
 def collection(request: Request, session: SessionDep, scope: ScopeDep, now: NowDep,
                collection_id: CollectionId, f: JsonFormat = None) -> Response:
     """One collection: title, description, extent, CRS and links (items, schema, tiles)."""
-    return _json(_collection_doc(request, session, get_collection(collection_id), scope, now))
+    return _json(_collection_doc(request, session,
+                                 readable_collection(collection_id, scope.role), scope, now))
 
 
 @router.get("/collections/{collectionId}/schema", operation_id="get_collection_schema",
             response_class=Response,
             responses={200: {"content": {SCHEMA_JSON: {}}, "description": "JSON Schema"},
+                       403: {"description": "the caller's role may not read it"},
                        404: {"description": "no such collection"}})
-def collection_schema(request: Request, collection_id: CollectionId,
+def collection_schema(request: Request, scope: ScopeDep, collection_id: CollectionId,
                       f: JsonFormat = None) -> Response:
     """JSON Schema of one feature of the collection (GDAL and QGIS type their fields by it)."""
-    c = get_collection(collection_id)
+    c = readable_collection(collection_id, scope.role)
     return _json(feature_schema(c, _href(request, f"/collections/{c.id}/schema")), SCHEMA_JSON)
 
 
@@ -258,6 +265,7 @@ def _now() -> str:
 @router.get("/collections/{collectionId}/items", operation_id="list_items",
             response_class=Response, openapi_extra=_filter_parameters(),
             responses={200: {"content": {GEOJSON: {}}, "description": "a FeatureCollection"},
+                       403: {"description": "the caller's role may not read it"},
                        404: {"description": "no such collection"}})
 def items(
     request: Request, session: SessionDep, limits: LimitsDep, scope: ScopeDep, now: NowDep,
@@ -282,7 +290,7 @@ def items(
     f: ItemsFormat = None,
 ) -> Response:
     """A page of features as GeoJSON, with numberMatched and next/prev links."""
-    c = get_collection(collection_id)
+    c = readable_collection(collection_id, scope.role)
     if limit > limits.ogc_max_limit:
         raise InvalidInput("limit", f"limit must be 1..{limits.ogc_max_limit}")
     box = (parse_bbox_param(bbox, bbox_crs, max_km2=limits.max_bbox_km2)
@@ -320,6 +328,7 @@ def items(
 @router.get("/collections/{collectionId}/items/{featureId}", operation_id="get_item",
             response_class=Response,
             responses={200: {"content": {GEOJSON: {}}, "description": "a Feature"},
+                       403: {"description": "the caller's role may not read it"},
                        404: {"description": "no such collection or feature"}})
 def item(
     request: Request, session: SessionDep, scope: ScopeDep, now: NowDep,
@@ -332,7 +341,7 @@ def item(
     f: ItemsFormat = None,
 ) -> Response:
     """One feature by id as GeoJSON; 404 naming it when it does not exist."""
-    c = get_collection(collection_id)
+    c = readable_collection(collection_id, scope.role)
     if not FEATURE_ID.match(feature_id):
         raise NotFound(f"feature {feature_id!r} does not exist in collection {c.id!r} "
                        "(feature ids are integers)")

@@ -10,8 +10,9 @@ zoom lacks is a 404; a non-integer one a 422. Tiles are WGS84 projected to Web M
 `crs=gcj02` shifts them first so they line up on Amap/Tencent base maps (BD-09 is refused: Baidu
 does not tile WebMercatorQuad). Scoped collections (cases) are cut for the caller's scope inside
 the tile query and carry no personal data; the items' filters and `datetime` apply to tiles
-too. Every tile is `Cache-Control: private` (the API needs a token: no shared cache may keep
-one) with a short max-age for cases, an ETag, and `Vary` on the credentials.
+too. A collection readable by some roles only (hotspots) is a 403 for the others here too.
+Every tile is `Cache-Control: private` (the API needs a token: no shared cache may keep one)
+with a short max-age for cases, an ETag, and `Vary` on the credentials.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from api.security import ScopeDep
 from geo import crs as gcrs
 from geo.access.scope import Scope
 from geo.errors import NotFound
-from geo.ogc.collections import COLLECTIONS, Collection, get_collection
+from geo.ogc.collections import COLLECTIONS, Collection, readable_collection
 from geo.ogc.items import collection_extent
 from geo.ogc.params import crs_name, parse_datetime, parse_filters
 from geo.tiles.matrix import TMS_ID, check_tile
@@ -57,8 +58,8 @@ DateTimeParam = Annotated[str | None, Query(
 _NOT_CARRIED = frozenset({"f"})
 
 
-def _tileset(collection_id: str, tms_id: str | None = None) -> Collection:
-    c = get_collection(collection_id)
+def _tileset(collection_id: str, scope: Scope, tms_id: str | None = None) -> Collection:
+    c = readable_collection(collection_id, scope.role)
     if c.tile_sql is None:
         raise NotFound(f"collection {c.id!r} has no tiles")
     if tms_id is not None and tms_id != TMS_ID:
@@ -94,10 +95,11 @@ def _json(body: Any) -> Response:
 @router.get("/collections/{collectionId}/tiles", operation_id="list_collection_tilesets",
             response_class=Response,
             responses={200: {"content": {JSON: {}}, "description": "the tilesets"},
+                       403: {"description": "the caller's role may not read it"},
                        404: {"description": "no such collection, or it has no tiles"}})
-def tilesets(request: Request, collection_id: CollectionId) -> Response:
+def tilesets(request: Request, scope: ScopeDep, collection_id: CollectionId) -> Response:
     """The collection's vector tilesets (OGC API – Tiles): WebMercatorQuad."""
-    c = _tileset(collection_id)
+    c = _tileset(collection_id, scope)
     base = _href(request, f"/collections/{c.id}/tiles")
     return _json(build_tileset_list(c, f"{base}/{TMS_ID}", f"{base}/{TMS_ID}/tilejson.json",
                                     base))
@@ -106,12 +108,13 @@ def tilesets(request: Request, collection_id: CollectionId) -> Response:
 @router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}",
             operation_id="get_collection_tileset", response_class=Response,
             responses={200: {"content": {JSON: {}}, "description": "tileset metadata"},
+                       403: {"description": "the caller's role may not read it"},
                        404: {"description": "no such collection or tile matrix set"}})
 def tileset(request: Request, session: SessionDep, scope: ScopeDep, now: NowDep,
             limits: LimitsDep, collection_id: CollectionId, tms_id: TileMatrixSetId,
             crs: TileCrs = "wgs84") -> Response:
     """Tileset metadata: zooms, bounds, the layer and its properties, the tile URL template."""
-    c = _tileset(collection_id, tms_id)
+    c = _tileset(collection_id, scope, tms_id)
     base = _href(request, f"/collections/{c.id}/tiles/{TMS_ID}")
     query = _carried_query(request)
     return _json(build_tileset(
@@ -124,12 +127,13 @@ def tileset(request: Request, session: SessionDep, scope: ScopeDep, now: NowDep,
 @router.get("/collections/{collectionId}/tiles/{tileMatrixSetId}/tilejson.json",
             operation_id="get_collection_tilejson", response_class=Response,
             responses={200: {"content": {JSON: {}}, "description": "TileJSON 3.0.0"},
+                       403: {"description": "the caller's role may not read it"},
                        404: {"description": "no such collection or tile matrix set"}})
 def tilejson(request: Request, session: SessionDep, scope: ScopeDep, now: NowDep,
              limits: LimitsDep, collection_id: CollectionId, tms_id: TileMatrixSetId,
              crs: TileCrs = "wgs84", datetime_: DateTimeParam = None) -> Response:
     """TileJSON for a map library; its tile URL keeps this request's filters and `crs`."""
-    c = _tileset(collection_id, tms_id)
+    c = _tileset(collection_id, scope, tms_id)
     parse_filters(c, request.query_params)  # a bad filter is a 422 here, not in every tile
     if datetime_ is not None:
         parse_datetime(datetime_)
@@ -145,6 +149,7 @@ def tilejson(request: Request, session: SessionDep, scope: ScopeDep, now: NowDep
             responses={200: {"content": {MEDIA_TYPE: {}}, "description": "a vector tile"},
                        204: {"description": "an empty tile"},
                        304: {"description": "not modified (If-None-Match)"},
+                       403: {"description": "the caller's role may not read it"},
                        404: {"description": "no such collection, tile matrix set or tile"}})
 def tile(
     request: Request, session: SessionDep, scope: ScopeDep, now: NowDep, limits: LimitsDep,
@@ -155,7 +160,7 @@ def tile(
     crs: TileCrs = "wgs84", datetime_: DateTimeParam = None,
 ) -> Response:
     """One Mapbox Vector Tile of the collection (scoped, filtered); 204 when empty."""
-    c = _tileset(collection_id, tms_id)
+    c = _tileset(collection_id, scope, tms_id)
     t = check_tile(z, x, y, limits.tile_min_zoom, limits.tile_max_zoom)
     filters = parse_filters(c, request.query_params)
     interval = parse_datetime(datetime_) if datetime_ is not None else None

@@ -13,18 +13,26 @@ SQL files: `geo/sql/ogc_<name>_items.sql` (parameters: the filters by name, `fea
 by id), `ogc_<name>_extent.sql` (minx, miny, maxx, maxy and optionally tmin, tmax) and
 `tile_<name>.sql` (see geo.tiles.mvt). A scoped collection applies `{{case_scope}}` (or its own
 scope predicate) inside those files; a `finish` hook post-processes a page in Python (masking).
+A collection with `readable_by` is served to those roles only: the others get a Forbidden (403)
+from its documents, items and tiles, and /collections does not list it for them.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Any, Literal
 
-from geo.errors import NotFound
+from geo.access.scope import COMMAND_LEVEL
+from geo.errors import Forbidden, NotFound
+from geo.hotspots.layer import LEVEL_LABELS
+from geo.models.hotspots import GI_CLASSES, HOTSPOT_LEVELS, PROJECT_TYPES
 from geo.ogc import cases
+from geo.projects.validate import TYPE_LABELS
+from geo.workflow.machine import TERMINAL
 
 JsonType = Literal["string", "integer", "number", "boolean"]
 # A page's features and the request's China day, changed in place before they are served.
@@ -92,8 +100,16 @@ class Collection:
     tile_sql: str | None = None
     # The properties the tiles carry (a map needs fewer than a GIS client reads).
     tile_fields: tuple[str, ...] = ()
+    # Properties only a clustered tile's features carry (not items' properties): name, type.
+    tile_cluster_fields: tuple[tuple[str, JsonType], ...] = ()
     # Seconds a client may keep a tile (boundaries change on activation, cases all the time).
     tile_max_age: int = 300
+    # The roles that may read the collection at all; None: every signed-in role.
+    readable_by: tuple[str, ...] | None = None
+
+    def readable(self, role: str) -> bool:
+        """Whether a user with this role may read the collection (documents, items, tiles)."""
+        return self.readable_by is None or role in self.readable_by
 
     @property
     def title(self) -> str:
@@ -211,6 +227,9 @@ CASES = Collection(
                  "status_label", "grid_code", "persons_count", "is_repeat", "is_collective",
                  "due_date", "band", "overdue", "supervised"),
     tile_max_age=60,
+    # A crowded tile's clusters (geo/sql/tile_cases.sql): supercluster's names.
+    tile_cluster_fields=(("cluster", "boolean"), ("point_count", "integer"),
+                         ("overdue_count", "integer"), ("supervised_count", "integer")),
     id_column="petition_case.id",
     geometry_type="Point",
     temporal="received_at",
@@ -268,8 +287,111 @@ CASES = Collection(
     ),
 )
 
-# The registry, in the order /collections lists them. Projects and hotspots join here.
-_REGISTERED = (STREETS, COMMUNITIES, GRIDS, CASES)
+PROJECTS = Collection(
+    id="projects",
+    title_zh="项目",
+    title_en="Projects",
+    description="项目: places that generate petitions (回迁/动迁 relocation sites, residential "
+                "complexes, enterprises in arrears, construction sites), as polygons; "
+                "`approximate` marks an illustrative (示意) footprint. The counts are of the "
+                "cases attached to the project (by hand, buffer or keyword) that the caller's "
+                "role may see, all time: 案次 `cases`, of them `open_cases`, 件次 "
+                "`submissions` and 人次 `persons`. `datetime` selects the projects whose "
+                "start_date–end_date overlaps it (an open end overlaps everything).",
+    items_sql="ogc_project_items",
+    extent_sql="ogc_project_extent",
+    tile_sql="tile_projects",
+    tile_fields=("code", "name", "project_type", "type_label", "households", "phase",
+                 "community_code", "approximate", "cases", "open_cases"),
+    id_column="project.id",
+    temporal="start_date",
+    scoped=True,
+    sql_params=MappingProxyType({
+        "type_labels": json.dumps(TYPE_LABELS, ensure_ascii=False),
+        "terminal": sorted(TERMINAL),
+    }),
+    properties=(
+        _p("code", "string", "项目编码", "the project's code", True),
+        _p("name", "string", "项目名称", "", True),
+        _p("project_type", "string", "项目类型代码", "relocation, residential, enterprise, "
+           "construction or other", True, values=PROJECT_TYPES),
+        _p("type_label", "string", "项目类型", "回迁/动迁, 住宅小区, 欠薪企业, 建设工地 or 其他"),
+        _p("households", "integer", "涉及户数", "households affected, where known"),
+        _p("phase", "string", "阶段"),
+        _p("start_date", "string", "开始日期", format="date"),
+        _p("end_date", "string", "结束日期", format="date"),
+        _p("buffer_m", "number", "缓冲距离", "cases this many metres from the polygon attach "
+           "to the project"),
+        _p("community_code", "string", "社区代码", "12-digit code of the 社区 the project lies "
+           "in", True),
+        _p("community_name", "string", "社区名称"),
+        _p("approximate", "boolean", "示意", "true when the footprint is illustrative, not "
+           "surveyed", True),
+        _p("source", "string", "来源"),
+        _p("cases", "integer", "案次", "attached cases the caller may see"),
+        _p("open_cases", "integer", "未办结案次", "of those, not in a terminal state"),
+        _p("submissions", "integer", "件次", "submissions of those cases"),
+        _p("persons", "integer", "人次", "persons of those submissions"),
+    ),
+)
+
+HOTSPOTS = Collection(
+    id="hotspots",
+    title_zh="热点",
+    title_en="Hotspots",
+    description="热点: the hotspot layers stored by the last `gridmap hotspots refresh` — the "
+                "commander's view (district-wide, 检举控告 left out, no small-count "
+                "suppression) of its window, one feature per 网格, 社区, 街道 and project "
+                "(`level`; filter `level=grid` for the Getis-Ord Gi* map: `gi_class` hot99 … "
+                "cold90, ns). Counts: 案次 `cases`, 件次 `submissions`, 人次 `persons`, "
+                "`open`, `overdue`, `repeat`, `collective`; `per_1000_households`, `trend` "
+                "(case counts of the 6 previous periods, oldest first, comma-separated) and "
+                "`change` against them. Readable by command-level roles only (commander, "
+                "discipline, admin): below them the hotspot layers suppress small counts, "
+                "which these stored rows do not. Feature ids last until the next refresh; "
+                "`level` + `code` identify a feature across refreshes.",
+    items_sql="ogc_hotspot_items",
+    extent_sql="ogc_hotspot_extent",
+    tile_sql="tile_hotspots",
+    tile_fields=("level", "code", "name", "cases", "submissions", "persons",
+                 "per_1000_households", "change", "gi_class"),
+    id_column="hotspot_stat.id",
+    readable_by=COMMAND_LEVEL,
+    sql_params=MappingProxyType({
+        "level_labels": json.dumps(LEVEL_LABELS, ensure_ascii=False),
+    }),
+    properties=(
+        _p("level", "string", "层级", "grid 网格, community 社区, street 街道 or project 项目",
+           True, values=HOTSPOT_LEVELS),
+        _p("level_label", "string", "层级名称"),
+        _p("code", "string", "代码", "the grid, 社区, 街道 or project code", True),
+        _p("name", "string", "名称"),
+        _p("window_from", "string", "统计起", "start of the refresh's window (inclusive)",
+           format="date-time"),
+        _p("window_to", "string", "统计止", "end of the refresh's window (exclusive)",
+           format="date-time"),
+        _p("cases", "integer", "案次", "cases received in the window"),
+        _p("submissions", "integer", "件次", "submissions received in the window"),
+        _p("persons", "integer", "人次", "persons of those submissions"),
+        _p("open", "integer", "未办结", "of the cases, not in a terminal state"),
+        _p("overdue", "integer", "逾期", "of the cases, with a running obligation overdue"),
+        _p("repeat", "integer", "重复访"),
+        _p("collective", "integer", "集体访"),
+        _p("households", "integer", "户数"),
+        _p("per_1000_households", "number", "每千户案次"),
+        _p("trend", "string", "趋势", "case counts of the 6 previous periods of the window's "
+           "length, oldest first, comma-separated"),
+        _p("change", "number", "变化", "cases / mean of the trend − 1"),
+        _p("gi_z", "number", "Gi* z", "grid level only"),
+        _p("gi_p", "number", "Gi* p", "two-sided permutation p-value, grid level only"),
+        _p("gi_class", "string", "冷热点", "hot99 … cold90 or ns, grid level only", True,
+           values=GI_CLASSES),
+        _p("computed_at", "string", "计算时间", "when the refresh ran", format="date-time"),
+    ),
+)
+
+# The registry, in the order /collections lists them.
+_REGISTERED = (STREETS, COMMUNITIES, GRIDS, CASES, PROJECTS, HOTSPOTS)
 
 COLLECTIONS: Mapping[str, Collection] = MappingProxyType({c.id: c for c in _REGISTERED})
 
@@ -280,6 +402,16 @@ def get_collection(collection_id: str) -> Collection:
     if found is None:
         raise NotFound(f"collection {collection_id!r} does not exist; collections: "
                        f"{', '.join(COLLECTIONS)}")
+    return found
+
+
+def readable_collection(collection_id: str, role: str) -> Collection:
+    """The registered collection with this id, when `role` may read it: NotFound as
+    get_collection, Forbidden naming the role and the roles that may."""
+    found = get_collection(collection_id)
+    if not found.readable(role):
+        raise Forbidden(f"role {role} may not read collection {found.id!r}; readable by: "
+                        f"{', '.join(found.readable_by or ())}")
     return found
 
 

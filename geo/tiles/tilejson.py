@@ -18,10 +18,15 @@ MVT = "application/vnd.mapbox-vector-tile"
 WORLD = (-180.0, -85.0511287798066, 180.0, 85.0511287798066)
 
 
+def _tile_types(collection: Collection) -> dict[str, str]:
+    """Every property a tile's feature may carry and its JSON type (clusters' included)."""
+    return {**{name: collection.property(name).type for name in collection.tile_fields},
+            **dict(collection.tile_cluster_fields)}
+
+
 def tile_fields(collection: Collection) -> dict[str, str]:
     """The tiles' property names and their TileJSON types."""
-    return {name: _FIELD_TYPES[collection.property(name).type]
-            for name in collection.tile_fields}
+    return {name: _FIELD_TYPES[t] for name, t in _tile_types(collection).items()}
 
 
 def build_tilejson(collection: Collection, tile_url: str, *, min_zoom: int, max_zoom: int,
@@ -79,8 +84,8 @@ def build_tileset(collection: Collection, tileset_url: str, tile_template: str,
             "maxTileMatrix": str(max_zoom),
             "propertiesSchema": {
                 "type": "object",
-                "properties": {name: {"type": collection.property(name).type}
-                               for name in collection.tile_fields},
+                "properties": {name: {"type": t}
+                               for name, t in _tile_types(collection).items()},
             },
         }],
         "links": [
