@@ -36,8 +36,13 @@ from geo.cases.schema import CaseIn
 from geo.errors import InvalidInput
 from geo.exports.plan import export_pages, export_source, plan_export
 from geo.exports.sources import GRIDS
+from geo.hotspots.refresh import refresh_hotspots
 from geo.privacy.crypto import PersonalDataCipher
-from geo.settings import CaseSettings
+from geo.projects.store import upsert_projects
+from geo.projects.validate import ProjectRow
+from geo.settings import CaseSettings, GeoSettings, HotspotSettings
+from tests.hotspot_world import Lattice, add_case, at, load_lattice
+from tests.squares import COMMUNITY, STREET
 
 pytestmark = pytest.mark.usefixtures("zhongshan")
 
@@ -452,7 +457,8 @@ def test_content_disposition_carries_non_ascii_names() -> None:
 
 
 def test_export_source_rejects_unknown_collections() -> None:
-    with pytest.raises(InvalidInput, match="exportable: cases, grids, communities, streets"):
+    with pytest.raises(InvalidInput, match="exportable: cases, grids, communities, streets, "
+                       "projects, hotspots"):
         export_source("parcels")
     with pytest.raises(InvalidInput, match="nothing to unmask") as exc:
         export_source("streets", unmask=True)
@@ -534,3 +540,183 @@ def test_cli_bad_input_exits_2_with_a_message(cli_session: Session, tmp_path: Pa
     assert err.startswith("gridmap: error: ") and message in err, err
     assert "Traceback" not in err
     assert _audit(cli_session) == [] and list(tmp_path.iterdir()) == []
+
+
+# --- projects and hotspots (the OGC collections' content, on the hand-made lattice) ------------
+
+# The lattice (tests/hotspot_world): 8 cases of 2 persons in the cell (2,2) under project P-1,
+# 3 in the cell (4,4); P-2 on the cell (5,5) holds none. All in the rolled-back test session.
+LATTICE_STORED = 49 + 1 + 1 + 2      # hotspot rows: 49 cells, one 社区, one 街道, two projects
+
+
+@pytest.fixture
+def lattice(session: Session, tmp_path_factory: pytest.TempPathFactory) -> Lattice:
+    load_reference_data(session)
+    # Its boundary files outside tmp_path, which the CLI tests expect to hold only exports.
+    lat = load_lattice(session, tmp_path_factory.mktemp("lattice"))
+    for (r, c), n, persons in (((2, 2), 8, 2), ((4, 4), 3, 1)):
+        for i in range(n):
+            lon, lat_ = lat.centre(r, c, (i % 3 - 1) * 0.3, (i // 3 - 1) * 0.3)
+            add_case(session, lat.code(r, c), lon, lat_, at("2020-06-01"), persons=persons)
+    upsert_projects(session, [
+        ProjectRow("P-1", "某某回迁项目", "relocation", lat.cell(2, 2), households=70,
+                   phase="安置", start_date=date(2020, 1, 1), approximate=True, source="示意"),
+        ProjectRow("P-2", "某某欠薪企业", "enterprise", lat.cell(5, 5)),
+    ])
+    refresh_hotspots(session, GeoSettings(), HotspotSettings(permutations=99),
+                     today=date(2020, 12, 31))
+    session.flush()
+    return lat
+
+
+def _geojson(resp: Any) -> dict[str, Any]:
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"] == "application/geo+json"
+    body: dict[str, Any] = resp.json()
+    return body
+
+
+def test_projects_export_as_geojson_csv_and_geopackage(
+        login_as: Any, session: Session, lattice: Lattice, tmp_path: Path) -> None:
+    tmp_path.joinpath("out").mkdir()
+    client = login_as("commander", username="zhihui_p")
+    fc = _geojson(client.get("/exports/projects", params={"format": "geojson"}))
+    by_code = {f["properties"]["code"]: f for f in fc["features"]}
+    assert sorted(by_code) == ["P-1", "P-2"]
+    one = by_code["P-1"]
+    assert {k: one["properties"][k] for k in (
+        "name", "project_type", "type_label", "households", "start_date", "end_date",
+        "community_code", "community_name", "street_code", "approximate", "cases",
+        "open_cases", "submissions", "persons")} == {
+        "name": "某某回迁项目", "project_type": "relocation", "type_label": "回迁/动迁",
+        "households": 70, "start_date": "2020-01-01", "end_date": None,
+        "community_code": COMMUNITY, "community_name": "测试社区居委会", "street_code": STREET,
+        "approximate": True, "cases": 8, "open_cases": 8, "submissions": 8, "persons": 16}
+    assert one["geometry"]["type"] == "MultiPolygon"
+    got = shapely.geometry.shape(one["geometry"])
+    assert shapely.hausdorff_distance(got, lattice.cell(2, 2)) < 1e-6
+    assert by_code["P-2"]["properties"]["cases"] == 0
+
+    header, rows = _csv(client.get("/exports/projects", params={"format": "csv"}))
+    assert header[:4] == ["id", "code", "name", "project_type"]
+    assert header[-6:] == ["cases", "open_cases", "submissions", "persons", "wkt", "crs"]
+    assert [(r["code"], r["cases"], r["persons"]) for r in rows] == [
+        ("P-1", "8", "16"), ("P-2", "0", "0")]
+    assert shapely.hausdorff_distance(shapely.from_wkt(rows[0]["wkt"]),
+                                      lattice.cell(2, 2)) < 1e-6
+
+    resp = client.get("/exports/projects", params={"format": "gpkg"})
+    assert resp.headers["content-disposition"].startswith(
+        'attachment; filename="gridmap_projects_district_wgs84_masked_')
+    path = _save(resp, tmp_path / "projects.gpkg")
+    info = _gpkg_layer(path)
+    assert (info["Layer name"], info["Geometry"], info["Feature Count"]) == (
+        "projects", "Multi Polygon", "2")
+    assert (info["cases"], info["buffer_m"], info["type_label"]) == (
+        "Integer64 (0.0)", "Real (0.0)", "String (0.0)")
+    read = _gpkg_as_geojson(path, tmp_path / "out")
+    assert {f["properties"]["code"]: f["properties"]["persons"] for f in read["features"]} == {
+        "P-1": 16, "P-2": 0}
+
+    assert [(r.username, r.action, r.row_count) for r in _audit(session)] == [
+        ("zhihui_p", "export.projects", 2)] * 3
+
+
+def test_project_exports_filter_by_area_and_count_only_the_callers_cases(
+        login_as: Any, session: Session, lattice: Lattice) -> None:
+    mine = login_as("grid_worker", username="wangli_p", grid_codes=[lattice.code(2, 2)])
+    other = login_as("grid_worker", username="lisi_p", grid_codes=[lattice.code(0, 0)])
+
+    def counts(client: TestClient, **params: str) -> dict[str, int]:
+        fc = _geojson(client.get("/exports/projects", params={"format": "geojson", **params}))
+        return {f["properties"]["code"]: f["properties"]["cases"] for f in fc["features"]}
+
+    # Projects are places: every role exports them all, counting only the cases it may see.
+    assert counts(mine) == {"P-1": 8, "P-2": 0}
+    assert counts(other) == {"P-1": 0, "P-2": 0}
+    assert counts(mine, community_code=COMMUNITY) == {"P-1": 8, "P-2": 0}
+    assert counts(mine, street_code=STREET) == {"P-1": 8, "P-2": 0}
+    assert counts(mine, community_code="210202999999") == {}
+    assert [(r.username, r.row_count, r.params.get("community_code")) for r in
+            _audit(session)] == [("wangli_p", 2, None), ("lisi_p", 2, None),
+                                 ("wangli_p", 2, COMMUNITY), ("wangli_p", 2, None),
+                                 ("wangli_p", 0, "210202999999")]
+    bad = mine.get("/exports/projects", params={"status": "registered"})
+    assert bad.status_code == 422 and "cannot be filtered on 'status'" in bad.text
+
+
+def test_hotspots_export_the_stored_rows_to_a_commander(
+        login_as: Any, session: Session, lattice: Lattice, tmp_path: Path) -> None:
+    stored = int(session.scalar(text("SELECT count(*) FROM hotspot_stat")))
+    assert stored == LATTICE_STORED
+    client = login_as("commander", username="zhihui_h")
+    fc = _geojson(client.get("/exports/hotspots", params={"format": "geojson"}))
+    assert len(fc["features"]) == stored
+    assert sorted({f["properties"]["level"] for f in fc["features"]}) == [
+        "community", "grid", "project", "street"]
+    busy = next(f for f in fc["features"] if f["properties"]["code"] == lattice.code(2, 2))
+    props = busy["properties"]
+    assert (props["level"], props["level_label"], props["cases"], props["persons"],
+            props["trend"], props["window_from"]) == (
+        "grid", "网格", 8, 16, "0,0,0,0,0,0", "2020-01-01T00:00:00+08:00")
+    assert props["gi_class"] == session.scalar(text(
+        "SELECT gi_class FROM hotspot_stat WHERE level = 'grid' AND code = :c"),
+        {"c": lattice.code(2, 2)})
+
+    header, rows = _csv(client.get("/exports/hotspots", params={"level": "grid"}))
+    assert len(rows) == 49 and {r["level"] for r in rows} == {"grid"}
+    assert "gi_class" in header and header[-2:] == ["wkt", "crs"]
+
+    path = _save(client.get("/exports/hotspots", params={"format": "gpkg"}),
+                 tmp_path / "hotspots.gpkg")
+    info = _gpkg_layer(path)
+    assert (info["Layer name"], info["Geometry"], info["Feature Count"]) == (
+        "hotspots", "Multi Polygon", str(stored))
+    assert (info["per_1000_households"], info["gi_class"]) == ("Real (0.0)", "String (0.0)")
+
+    assert [(r.action, r.row_count, r.params.get("level")) for r in _audit(session)] == [
+        ("export.hotspots", stored, None), ("export.hotspots", 49, "grid"),
+        ("export.hotspots", stored, None)]
+    bad = client.get("/exports/hotspots", params={"level": "parish"})
+    assert bad.status_code == 422 and "level" in bad.text
+    assert client.get("/exports/grids", params={"level": "grid"}).status_code == 422
+
+
+FORBIDDEN_HOTSPOTS = ("role grid_worker may not export collection 'hotspots'; exportable by: "
+                      "commander, discipline, admin")
+
+
+def test_hotspots_export_is_forbidden_below_command_level(
+        login_as: Any, session: Session, lattice: Lattice) -> None:
+    client = login_as("grid_worker", grid_codes=[lattice.code(2, 2)])
+    for fmt in ("geojson", "csv", "gpkg"):
+        r = client.get("/exports/hotspots", params={"format": fmt})
+        assert r.status_code == 403, r.text
+        assert r.json()["detail"] == FORBIDDEN_HOTSPOTS
+    assert _audit(session) == []
+
+
+def test_cli_exports_projects_and_hotspots_by_role(
+        cli_session: Session, lattice: Lattice, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    create_user(cli_session, "wangli_c", "grid_worker", grid_codes=[lattice.code(2, 2)])
+    create_user(cli_session, "zhihui_c", "commander")
+    assert cli.main(["export", "hotspots", "--user", "wangli_c"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"gridmap: error: --user: {FORBIDDEN_HOTSPOTS}"), err
+    assert "wangli_c" in err and list(tmp_path.iterdir()) == [] and _audit(cli_session) == []
+
+    out = tmp_path / "hot.geojson"
+    assert cli.main(["export", "hotspots", "--user", "zhihui_c", "--level", "project",
+                     "--out", str(out)]) == 0
+    fc = json.loads(out.read_text(encoding="utf-8"))
+    assert {f["properties"]["code"]: f["properties"]["cases"] for f in fc["features"]} == {
+        "P-1": 8, "P-2": 0}
+    assert cli.main(["export", "projects", "--user", "wangli_c", "--format", "gpkg",
+                     "--community-code", COMMUNITY]) == 0
+    [written] = list(tmp_path.glob("gridmap_projects_*.gpkg"))
+    assert written.name.startswith(f"gridmap_projects_{COMMUNITY}_wgs84_masked_")
+    assert _gpkg_layer(written)["Feature Count"] == "2"
+    assert [(r.username, r.action, r.row_count, r.params.get("level")) for r in
+            _audit(cli_session)] == [("zhihui_c", "export.hotspots", 2, "project"),
+                                     ("wangli_c", "export.projects", 2, None)]

@@ -30,7 +30,8 @@ FLAGS = {"collection": "COLLECTION", "format": "--format", "crs": "--crs",
          "geometry": "--geometry", "grid_code": "--grid-code",
          "community_code": "--community-code", "street_code": "--street-code",
          "status": "--status", "category": "--category", "from": "--from", "to": "--to",
-         "unmask": "--unmask", "purpose": "--purpose", "user": "--user"}
+         "unmask": "--unmask", "purpose": "--purpose", "user": "--user",
+         "level": "--level"}
 SUFFIX_FORMATS = {".csv": "csv", ".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg"}
 
 
@@ -117,14 +118,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     from geo.access.keys import KeyConfigError
     from geo.access.users import get_user, user_scope
     from geo.exports.filters import ExportFilter
-    from geo.exports.plan import export_source, plan_export, record_export
+    from geo.exports.plan import check_readable, export_source, plan_export, record_export
 
     try:
         f = ExportFilter(grid_code=args.grid_code, community_code=args.community_code,
                          street_code=args.street_code, status=args.status,
                          category=args.category,
                          date_from=_parse_time(args.date_from, "--from"),
-                         date_to=_parse_time(args.date_to, "--to"))
+                         date_to=_parse_time(args.date_to, "--to"), level=args.level)
     except _BadArgument as exc:
         return _fail(exc.flag, exc.message)
     if args.purpose is not None and not args.unmask:
@@ -136,6 +137,10 @@ def cmd_export(args: argparse.Namespace) -> int:
                 return _fail("--user", f"user {args.user!r} is disabled")
             scope = user_scope(user)
             source = export_source(args.collection, args.unmask)
+            try:
+                check_readable(source, scope)
+            except Forbidden as exc:
+                return _fail("--user", f"{exc} (user {args.user!r})")
             if source.personal:
                 from api.routes.cases import check_unmask
 
@@ -164,7 +169,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                           "grid_code": args.grid_code, "community_code": args.community_code,
                           "street_code": args.street_code, "status": args.status,
                           "category": args.category, "from": args.date_from,
-                          "to": args.date_to, "unmask": full or None, "out": str(target),
+                          "to": args.date_to, "level": args.level,
+                          "unmask": full or None, "out": str(target),
                           "os_user": _os_user()}.items() if v is not None},
                       purpose=args.purpose, client="cli")
         session.commit()
@@ -184,14 +190,16 @@ def _os_user() -> str | None:
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `export` command."""
     p = sub.add_parser(
-        "export", help="export cases or boundaries to CSV, GeoJSON or GeoPackage (audited)",
+        "export", help="export cases, boundaries, projects or hotspots to CSV, GeoJSON or "
+                  "GeoPackage (audited)",
         description="Scoped to --user (an existing app user) and audited under that name; "
                     "personal data masked unless the user's role may unmask and --unmask "
                     "--purpose are given.")
     # The list is not imported from geo.exports.sources here: that would load numpy and
     # shapely for every gridmap command. An unknown collection's error lists the real ones.
     p.add_argument("collection", metavar="COLLECTION",
-                   help="cases | grids | communities | streets (and any collection added since)")
+                   help="cases | grids | communities | streets | projects | hotspots "
+                        "(hotspots: command-level users only)")
     p.add_argument("--user", required=True, metavar="NAME",
                    help="the app user whose scope applies")
     p.add_argument("--format", metavar="FORMAT",
@@ -208,6 +216,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                    help="received at or after (YYYY-MM-DD[THH:MM], China time)")
     p.add_argument("--to", dest="date_to", metavar="DATE",
                    help="received before (YYYY-MM-DD[THH:MM])")
+    p.add_argument("--level", help="hotspots: grid | community | street | project")
     p.add_argument("--unmask", action="store_true",
                    help="full personal data (roles allowed only; needs --purpose; audited)")
     p.add_argument("--purpose", help="why the unmasked data is needed")

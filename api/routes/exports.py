@@ -1,6 +1,7 @@
-"""GET /exports/{collection}: cases and boundaries as CSV, GeoJSON or GeoPackage — scoped by
-role, masked unless an allowed role states a purpose, audited before the first byte, streamed
-page by page, with a file name that says what and when."""
+"""GET /exports/{collection}: cases, boundaries, projects and hotspots as CSV, GeoJSON or
+GeoPackage — scoped by role (hotspots: command-level roles only, others get a 403), masked
+unless an allowed role states a purpose, audited before the first byte, streamed page by page,
+with a file name that says what and when."""
 
 from __future__ import annotations
 
@@ -54,13 +55,15 @@ class ExportFilterParams:
         "received at or after (China time unless an offset is given)"))] = None
     date_to: Annotated[datetime | None, Query(alias="to", description="received before")
                        ] = None
+    level: Annotated[str | None, Query(max_length=16, description=(
+        "hotspots: grid, community, street or project"))] = None
 
     def to_filter(self) -> ExportFilter:
         """The geo-side filter."""
         return ExportFilter(grid_code=self.grid_code, community_code=self.community_code,
                             street_code=self.street_code, status=self.status,
                             category=self.category, date_from=self.date_from,
-                            date_to=self.date_to)
+                            date_to=self.date_to, level=self.level)
 
 
 def content_disposition(filename: str) -> str:

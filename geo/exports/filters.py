@@ -1,5 +1,6 @@
 """Export filters: the one set of names the API and the CLI accept, checked against what the
-collection supports, with codes, states, categories and the time window validated.
+collection supports, with codes, states, categories, hotspot levels and the time window
+validated.
 
 Errors are InvalidInput naming the public parameter (`grid_code`, `from`, …): a 422 in the API,
 a one-line message and exit code 2 in the CLI.
@@ -17,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from geo.cases.schema import CHINA_TZ
 from geo.errors import InvalidInput
+from geo.models.hotspots import HOTSPOT_LEVELS
 from geo.workflow.machine import STATES
 
 # Public name of each filter (query parameter; the CLI flag is --name with dashes).
 PUBLIC = {"grid_code": "grid_code", "community_code": "community_code",
           "street_code": "street_code", "status": "status", "category": "category",
-          "date_from": "from", "date_to": "to"}
+          "date_from": "from", "date_to": "to", "level": "level"}
 _CODE = {"grid_code": (re.compile(r"\d{15}"), "a 15-digit grid code"),
          "community_code": (re.compile(r"\d{12}"), "a 12-digit 社区 code"),
          "street_code": (re.compile(r"\d{12}"), "a 12-digit 街道 code")}
@@ -40,6 +42,8 @@ class ExportFilter:
     category: str | None = None
     date_from: datetime | None = None
     date_to: datetime | None = None
+    # Hotspot layer: grid, community, street or project.
+    level: str | None = None
 
     def given(self) -> list[str]:
         """The attribute names of the filters that are set."""
@@ -56,7 +60,7 @@ class ExportFilter:
         return {"grid_code": self.grid_code, "community_code": self.community_code,
                 "street_code": self.street_code, "statuses": self.statuses(),
                 "category": self.category, "date_from": self.date_from,
-                "date_to": self.date_to}
+                "date_to": self.date_to, "level": self.level}
 
 
 def _china_time(value: datetime | None) -> datetime | None:
@@ -86,6 +90,9 @@ def check_filter(session: Session, collection: str, supported: frozenset[str],
             bad = unknown[0] if unknown else f.status
             raise InvalidInput("status", f"unknown status {bad!r}; states: "
                                f"{', '.join(STATES)}")
+    if f.level is not None and f.level not in HOTSPOT_LEVELS:
+        raise InvalidInput("level", f"unknown level {f.level!r}; levels: "
+                           f"{', '.join(HOTSPOT_LEVELS)}")
     category = f.category
     if category is not None:
         category = session.scalar(

@@ -3,7 +3,9 @@ validate (collection, format, crs, geometry, filters), count what the caller's s
 name the file, audit it, then produce it page by page.
 
 The caller checks the unmask rule (role and purpose) before planning and records the audit row
-(`record_export`) before the first byte leaves.
+(`record_export`) before the first byte leaves. A collection only some roles may export
+(hotspots: command-level roles) is refused with Forbidden naming the role, before anything is
+counted.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from geo.access import audit
 from geo.access.scope import Scope
-from geo.errors import InvalidInput
+from geo.errors import Forbidden, InvalidInput
 from geo.exports.csv import csv_chunks, geometry_style
 from geo.exports.filters import ExportFilter, check_filter
 from geo.exports.geojson import geojson_chunks
@@ -60,12 +62,23 @@ def export_source(collection: str, unmask: bool = False, where: str = "path") ->
     return source
 
 
+def check_readable(source: ExportSource, scope: Scope) -> ExportSource:
+    """The collection, when the caller's role may export it; Forbidden naming the role and
+    the roles that may (a 403 in the API)."""
+    if not source.readable(scope.role):
+        raise Forbidden(f"role {scope.role} may not export collection {source.id!r}; "
+                        f"exportable by: {', '.join(source.readable_by or ())}")
+    return source
+
+
 def plan_export(session: Session, scope: Scope, source: ExportSource, *, fmt: str,
                 out_crs: str = "wgs84", geometry: str | None = None,
                 f: ExportFilter | None = None, unmask: bool = False,
                 at: datetime) -> ExportPlan:
     """Check the request and count the rows in scope (InvalidInput naming the parameter);
-    `unmask` must already be allowed (see api.routes.cases.check_unmask)."""
+    `unmask` must already be allowed (see api.routes.cases.check_unmask); Forbidden for a
+    collection the caller's role may not export."""
+    check_readable(source, scope)
     if fmt not in FORMATS:
         raise InvalidInput("format", f"format must be {', '.join(FORMATS)}, not {fmt!r}")
     check_output_crs(out_crs)

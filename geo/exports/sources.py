@@ -1,19 +1,26 @@
 """The allow-list of exportable collections: what each holds, its columns, the filters it takes,
 and how its rows are read page by page (scoped, masked) — never the whole set at once.
 
-A collection is one `ExportSource`. Most are a SQL file (`sql_source`): the file takes the
-caller's reach and scope (`reach_*`, `scope_*`, see geo.exports.reach and geo.access.scope),
+A collection is one `ExportSource`. Most are a SQL file (`sql_source_reader`): the file takes
+the caller's reach and scope (`reach_*`, `scope_*`, see geo.exports.reach and geo.access.scope),
 the filter parameters (`grid_code`, `community_code`, `street_code`, `statuses`, `category`,
-`date_from`, `date_to`; NULL = any), a keyset `:after` (the last id of the previous page, NULL
-first) and `:limit`; it returns `id`, `geom` (WKB, WGS84, may be NULL) and the declared
-columns, ordered by id. Cases are special only in that their rows come through get_cases, so
-masking is the case reader's, not a second copy. To add projects or hotspots: write
-geo/sql/export_<id>.sql to that contract and append an `ExportSource` to SOURCES below (with
-`personal=True` and a masking reader if the rows carry personal data).
+`date_from`, `date_to`, `level`; NULL = any), the source's fixed parameters (e.g. labels), a
+keyset `:after` (the last id of the previous page, NULL first) and `:limit`; it returns `id`,
+`geom` (WKB, WGS84, may be NULL) and the declared columns, ordered by id. Cases are special only
+in that their rows come through get_cases, so masking is the case reader's, not a second copy.
+
+Sources: cases, grids, communities, streets (scoped by reach), projects (every project, its
+case counts of the cases the caller may see: geo/sql/export_projects.sql) and hotspots (the
+stored layers of the last refresh, all levels, for command-level roles only: `readable_by`;
+geo/sql/export_hotspots.sql). Each carries the same content as its OGC API collection
+(geo.ogc.collections). To add one: write geo/sql/export_<id>.sql to that contract and append
+an `ExportSource` to SOURCES below (with `personal=True` and a masking reader if the rows carry
+personal data, `readable_by` if only some roles may export it).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,13 +35,16 @@ import shapely
 from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
-from geo.access.scope import Scope
+from geo.access.scope import COMMAND_LEVEL, Scope
 from geo.cases.read import get_cases
 from geo.errors import InvalidInput
 from geo.exports.filters import ExportFilter
 from geo.exports.reach import boundary_reach
+from geo.hotspots.layer import LEVEL_LABELS
 from geo.privacy.crypto import PersonalDataCipher
+from geo.projects.validate import TYPE_LABELS
 from geo.sql_files import sql
+from geo.workflow.machine import TERMINAL
 
 ColumnType = Literal["string", "integer", "number", "boolean"]
 
@@ -81,6 +91,12 @@ class ExportSource:
     pages: PageReader
     count: Counter
     page_size: int = 1000
+    # The roles that may export the collection at all; None: every signed-in role.
+    readable_by: tuple[str, ...] | None = None
+
+    def readable(self, role: str) -> bool:
+        """Whether a user with this role may export the collection."""
+        return self.readable_by is None or role in self.readable_by
 
 
 def _plain(value: Any) -> Any:
@@ -109,13 +125,14 @@ def _count_statement(statement: str) -> TextClause:
     return text(f"SELECT count(*) AS n FROM ({sql(statement).text}) AS q")
 
 
-def sql_source_reader(statement: str) -> tuple[PageReader, Counter]:
+def sql_source_reader(statement: str, fixed: Mapping[str, Any] = MappingProxyType({})
+                      ) -> tuple[PageReader, Counter]:
     """The page reader and counter of a collection served by geo/sql/<statement>.sql (see the
-    module docstring for the file's contract)."""
+    module docstring for the file's contract); `fixed`: bound parameters of every call."""
 
     def pages(session: Session, scope: Scope, f: ExportFilter, *, unmask: bool,
               cipher: PersonalDataCipher | None, page_size: int) -> Iterator[Page]:
-        params = {**_params(session, scope, f), "after": None, "limit": page_size}
+        params = {**_params(session, scope, f), **fixed, "after": None, "limit": page_size}
         while True:
             result = session.execute(sql(statement), params).mappings().all()
             if not result:
@@ -127,7 +144,7 @@ def sql_source_reader(statement: str) -> tuple[PageReader, Counter]:
             params["after"] = result[-1]["id"]
 
     def count(session: Session, scope: Scope, f: ExportFilter) -> int:
-        params = {**_params(session, scope, f), "after": None, "limit": None}
+        params = {**_params(session, scope, f), **fixed, "after": None, "limit": None}
         return int(session.execute(_count_statement(statement), params).scalar_one())
 
     return pages, count
@@ -228,9 +245,44 @@ STREETS = ExportSource(
     filters=frozenset({"street_code"}),
     personal=False, pages=_street_pages, count=_street_count, page_size=100)
 
-# Projects and hotspots join here (see the module docstring).
+# --- projects and hotspots (as the OGC API collections of the same names) ---------------------
+
+_project_pages, _project_count = sql_source_reader("export_projects", MappingProxyType({
+    "type_labels": json.dumps(TYPE_LABELS, ensure_ascii=False),
+    "terminal": sorted(TERMINAL)}))
+PROJECTS = ExportSource(
+    id="projects", title_zh="项目", geometry_type="MultiPolygon",
+    columns=(Column("id", "integer"), Column("code"), Column("name"), Column("project_type"),
+             Column("type_label"), Column("households", "integer"), Column("phase"),
+             Column("start_date"), Column("end_date"), Column("buffer_m", "number"),
+             Column("community_code"), Column("community_name"), Column("street_code"),
+             Column("street_name"), Column("approximate", "boolean"), Column("source"),
+             # Of the attached cases the caller may see (all time): 案次, 未办结, 件次, 人次.
+             Column("cases", "integer"), Column("open_cases", "integer"),
+             Column("submissions", "integer"), Column("persons", "integer")),
+    filters=frozenset({"community_code", "street_code"}),
+    personal=False, pages=_project_pages, count=_project_count, page_size=200)
+
+_hotspot_pages, _hotspot_count = sql_source_reader("export_hotspots", MappingProxyType({
+    "level_labels": json.dumps(LEVEL_LABELS, ensure_ascii=False)}))
+HOTSPOTS = ExportSource(
+    id="hotspots", title_zh="热点", geometry_type="MultiPolygon",
+    columns=(Column("id", "integer"), Column("level"), Column("level_label"), Column("code"),
+             Column("name"), Column("window_from"), Column("window_to"),
+             Column("cases", "integer"), Column("submissions", "integer"),
+             Column("persons", "integer"), Column("open", "integer"),
+             Column("overdue", "integer"), Column("repeat", "integer"),
+             Column("collective", "integer"), Column("households", "integer"),
+             Column("per_1000_households", "number"), Column("trend"),
+             Column("change", "number"), Column("gi_z", "number"), Column("gi_p", "number"),
+             Column("gi_class"), Column("computed_at")),
+    filters=frozenset({"level"}),
+    # The commander's view without small-count suppression: command-level roles only.
+    personal=False, pages=_hotspot_pages, count=_hotspot_count, page_size=500,
+    readable_by=COMMAND_LEVEL)
+
 SOURCES: Mapping[str, ExportSource] = MappingProxyType(
-    {s.id: s for s in (CASES, GRIDS, COMMUNITIES, STREETS)})
+    {s.id: s for s in (CASES, GRIDS, COMMUNITIES, STREETS, PROJECTS, HOTSPOTS)})
 
 
 def get_source(collection: str, where: str = "path") -> ExportSource:
