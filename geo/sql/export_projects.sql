@@ -38,17 +38,5 @@ LEFT JOIN LATERAL (
     FROM area s JOIN boundary_generation g ON g.id = s.generation_id AND g.is_active
     WHERE s.level = 'street' AND s.code = com.parent_code
 ) st ON true
-CROSS JOIN LATERAL (
-    SELECT count(DISTINCT c.id) AS cases,
-           count(DISTINCT c.id) FILTER (WHERE c.status <> ALL(CAST(:terminal AS text[])))
-               AS open_cases,
-           count(s.id) AS submissions,
-           coalesce(sum(s.persons_count), 0) AS persons
-    FROM case_project cp
-    JOIN petition_case c ON c.id = cp.case_id
-    JOIN category cat ON cat.code = c.category_code
-    LEFT JOIN submission s ON s.case_id = c.id
-    WHERE cp.project_id = p.id
-      AND {{case_scope}}
-) n
+{{project_case_counts}}
 ORDER BY p.id

@@ -11,20 +11,7 @@ WITH matched AS (
            OR (p.geom && ST_MakeEnvelope(:bbox_minx, :bbox_miny, :bbox_maxx, :bbox_maxy, 4326)
                AND ST_Intersects(p.geom, ST_MakeEnvelope(:bbox_minx, :bbox_miny,
                                                          :bbox_maxx, :bbox_maxy, 4326))))
-      AND (CAST(:code AS text) IS NULL OR p.code = CAST(:code AS text))
-      AND (CAST(:name AS text) IS NULL OR p.name = CAST(:name AS text))
-      AND (CAST(:project_type AS text) IS NULL
-           OR p.project_type = CAST(:project_type AS text))
-      AND (CAST(:community_code AS text) IS NULL
-           OR p.community_code = CAST(:community_code AS text))
-      AND (CAST(:approximate AS boolean) IS NULL
-           OR p.approximate = CAST(:approximate AS boolean))
-      AND (CAST(:dt_start AS timestamptz) IS NULL OR p.end_date IS NULL
-           OR p.end_date >= CAST(CAST(:dt_start AS timestamptz) AT TIME ZONE 'Asia/Shanghai'
-                                 AS date))
-      AND (CAST(:dt_end AS timestamptz) IS NULL OR p.start_date IS NULL
-           OR p.start_date <= CAST(CAST(:dt_end AS timestamptz) AT TIME ZONE 'Asia/Shanghai'
-                                   AS date))
+      AND {{ogc_project_filters}}
 ),
 page AS (
     SELECT id FROM matched ORDER BY id LIMIT :limit OFFSET :offset
@@ -52,16 +39,4 @@ LEFT JOIN LATERAL (
     FROM area a JOIN boundary_generation g ON g.id = a.generation_id AND g.is_active
     WHERE a.level = 'community' AND a.code = p.community_code
 ) com ON true
-CROSS JOIN LATERAL (
-    SELECT count(DISTINCT c.id) AS cases,
-           count(DISTINCT c.id) FILTER (WHERE c.status <> ALL(CAST(:terminal AS text[])))
-               AS open_cases,
-           count(s.id) AS submissions,
-           coalesce(sum(s.persons_count), 0) AS persons
-    FROM case_project cp
-    JOIN petition_case c ON c.id = cp.case_id
-    JOIN category cat ON cat.code = c.category_code
-    LEFT JOIN submission s ON s.case_id = c.id
-    WHERE cp.project_id = p.id
-      AND {{case_scope}}
-) n
+{{project_case_counts}}

@@ -25,20 +25,7 @@ WITH features AS (
           AND {{case_scope}}
     ) n
     WHERE p.geom && ST_MakeEnvelope(:q_minx, :q_miny, :q_maxx, :q_maxy, 4326)
-      AND (CAST(:code AS text) IS NULL OR p.code = CAST(:code AS text))
-      AND (CAST(:name AS text) IS NULL OR p.name = CAST(:name AS text))
-      AND (CAST(:project_type AS text) IS NULL
-           OR p.project_type = CAST(:project_type AS text))
-      AND (CAST(:community_code AS text) IS NULL
-           OR p.community_code = CAST(:community_code AS text))
-      AND (CAST(:approximate AS boolean) IS NULL
-           OR p.approximate = CAST(:approximate AS boolean))
-      AND (CAST(:dt_start AS timestamptz) IS NULL OR p.end_date IS NULL
-           OR p.end_date >= CAST(CAST(:dt_start AS timestamptz) AT TIME ZONE 'Asia/Shanghai'
-                                 AS date))
-      AND (CAST(:dt_end AS timestamptz) IS NULL OR p.start_date IS NULL
-           OR p.start_date <= CAST(CAST(:dt_end AS timestamptz) AT TIME ZONE 'Asia/Shanghai'
-                                   AS date))
+      AND {{ogc_project_filters}}
 )
 SELECT ST_AsMVT(features.*, :layer, :extent, 'geom', 'id') AS tile
 FROM features
