@@ -21,7 +21,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import box, shape
@@ -34,10 +33,12 @@ from geo.hotspots.refresh import refresh_hotspots
 from geo.projects.store import upsert_projects
 from geo.projects.validate import ProjectRow
 from geo.settings import GeoSettings, HotspotSettings
-from geo.tiles.matrix import BUFFER, EXTENT, Tile, lonlat_to_tile, mercator_to_lonlat
+from geo.tiles.matrix import BUFFER, EXTENT, Tile, lonlat_to_tile
 from geo.tiles.mvt import MEDIA_TYPE
 from tests.hotspot_world import Lattice, add_case, at, load_lattice
 from tests.squares import COMMUNITY, STREET
+from tests.test_tiles import decode
+from tests.test_tiles import url as tile_url
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -274,27 +275,11 @@ def test_command_level_roles_see_all_six_collections(world: World) -> None:
 # --- tiles ---------------------------------------------------------------------------------------
 
 
-def _tile_url(collection: str, t: Tile) -> str:
-    return f"/collections/{collection}/tiles/WebMercatorQuad/{t.z}/{t.y}/{t.x}"
-
-
-def _decode(data: bytes, t: Tile) -> dict[str, Any]:
-    minx, _, _, maxy = t.bounds_3857()
-    size = t.size_m
-
-    def to_lonlat(x: float, y: float) -> tuple[float, float]:
-        return mercator_to_lonlat(minx + x / EXTENT * size, maxy - y / EXTENT * size)
-
-    layers: dict[str, Any] = mapbox_vector_tile.decode(data, default_options={
-        "y_coord_down": True, "transformer": to_lonlat})
-    return layers
-
-
 def _tile(client: TestClient, collection: str, t: Tile, **params: Any) -> list[dict[str, Any]]:
-    r = client.get(_tile_url(collection, t), params=params)
+    r = client.get(tile_url(collection, t), params=params)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == MEDIA_TYPE
-    layers = _decode(r.content, t)
+    layers = decode(r.content, t)
     assert set(layers) == {collection}
     found: list[dict[str, Any]] = layers[collection]["features"]
     return found
@@ -340,7 +325,7 @@ def test_an_empty_tile_is_204_and_gcj02_tiles_are_shifted(world: World) -> None:
     client = world.login_as("commander")
     far = lonlat_to_tile(100.0, 30.0, 12)
     for collection in ("projects", "hotspots"):
-        r = client.get(_tile_url(collection, far))
+        r = client.get(tile_url(collection, far))
         assert r.status_code == 204 and r.content == b""
     # The cell shifted to GCJ-02 (≈ 430 m), and the zoom-14 tile that holds all of it.
     x0, y0, x1, y1 = world.lat.cell(2, 2).bounds
