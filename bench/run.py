@@ -308,6 +308,9 @@ class Run:
                            max_cluster_points=self.args.max_cluster_points)
         baseline = self.job("hotspots_baseline", limit, url=url, repeats=repeats,
                             dbscan_max_points=self.args.max_cluster_points)
+        if refresh.get("not_run") and isinstance(baseline.get("check"), dict):
+            # The stored layer the check compares with was not refreshed by this run.
+            baseline["check"] = {"skipped": "the refresh did not run at this scale"}
         ratio = (refresh["seconds"] / baseline["seconds"]
                  if refresh.get("seconds") and baseline.get("seconds") else None)
         out = {"refresh": refresh, "baseline": baseline, "ratio_refresh_to_baseline": ratio}
