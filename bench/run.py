@@ -65,9 +65,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     "case and its history; above, the labels are stored by a bench UPDATE)")
     ap.add_argument("--hotspots-timeout", type=float, default=3600.0,
                     help="seconds a hotspot job may take before it is reported as not finished")
+    ap.add_argument("--refresh-max-points", type=int, default=10_000_000,
+                    help="above this many cases in the window the refresh is not run (its "
+                    "DBSCAN is the linear grid one; 1000× is 2.8 M)")
     ap.add_argument("--max-cluster-points", type=int, default=1_000_000,
-                    help="above this many cases in the window, DBSCAN (which cannot be "
-                    "cancelled) and so the whole refresh are not run")
+                    help="above this many cases in the window the baseline's scikit-learn "
+                    "DBSCAN is not run (it lists every neighbour pair: 9.6 GB at 100×)")
     ap.add_argument("--no-tipg-install", action="store_true",
                     help="do not install tipg; skip its side when .bench-venv lacks it")
     return ap.parse_args(argv)
@@ -305,7 +308,7 @@ class Run:
         # One timed run above 1× (after the job's warm-up): DBSCAN over dense 100× data is slow.
         repeats = self.repeats if scale <= 1 else 1
         refresh = self.job("hotspots_refresh", limit, url=url, repeats=repeats,
-                           max_cluster_points=self.args.max_cluster_points)
+                           max_cluster_points=self.args.refresh_max_points)
         baseline = self.job("hotspots_baseline", limit, url=url, repeats=repeats,
                             dbscan_max_points=self.args.max_cluster_points)
         if refresh.get("not_run") and isinstance(baseline.get("check"), dict):
