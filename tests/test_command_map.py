@@ -35,6 +35,7 @@ from tests.live_site import (
     log_in,
     watched_page,
 )
+from tests.page_parts import overlay_names, start_config
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 WINDOW = ("2020-01-01", "2020-06-15")
@@ -47,21 +48,6 @@ def _district() -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
          "properties": {"code": "210202", "name": "中山区"}}]}
-
-
-def _config(page: str) -> dict[str, Any]:
-    found = re.search(r"GridmapLive\.start\(\"command\", map_\w+, \{.*?\}, (\{.*?\})\);", page,
-                      re.DOTALL)
-    assert found, "no start call"
-    config: dict[str, Any] = json.loads(found.group(1))
-    return config
-
-
-def _overlay_names(page: str) -> list[str]:
-    overlays = re.search(r"overlays\s*:\s*\{(.*?)\}", page, re.DOTALL)
-    assert overlays is not None
-    labels = [json.loads(n) for n in re.findall(r'("(?:[^"\\]|\\.)*")\s*:', overlays.group(1))]
-    return [re.sub(r"<[^>]+>", "", label) for label in labels]
 
 
 def _district_ring(page: str) -> list[list[float]]:
@@ -87,7 +73,7 @@ def test_page_is_offline_and_loads_its_scripts_in_order() -> None:
 
 def test_layers_in_an_expanded_layer_control() -> None:
     page = build_command_map(_district(), window=WINDOW)
-    assert _overlay_names(page) == LAYER_NAMES
+    assert overlay_names(page) == LAYER_NAMES
     assert '"collapsed": false' in page
     for key in ("district", "streets", "choropleth", "gi", "projects", "clusters", "alerts",
                 "leaders"):
@@ -116,7 +102,7 @@ def test_window_selector_headline_and_config() -> None:
                        ("acceptance", "及时受理率"), ("on_time", "按期办结率"),
                        ("satisfaction", "满意率"), ("overdue", "超期")):
         assert f'data-headline="{key}"><b>–</b><span>{label}</span>' in page
-    config = _config(page)
+    config = start_config(page, "command")
     assert config["window"] == {"from": "2020-01-01", "to": "2020-06-15",
                                 "category": "property"}
     assert config["crs"] == "wgs84"
@@ -127,8 +113,8 @@ def test_window_selector_headline_and_config() -> None:
 
 
 def test_missing_api_layers_are_named_in_the_config() -> None:
-    config = _config(build_command_map(_district(), window=WINDOW,
-                                       available={"hotspots": False, "rates": False}))
+    config = start_config(build_command_map(_district(), window=WINDOW,
+                                       available={"hotspots": False, "rates": False}), "command")
     assert config["available"] == {"cases": True, "hotspots": False, "clusters": True,
                                    "rates": False}
 
@@ -137,7 +123,7 @@ def test_on_amap_the_district_and_overlays_are_gcj02() -> None:
     district = _district()
     page = build_command_map(district, window=WINDOW,
                              basemap=basemap_for(MapSettings(basemap="amap")))
-    assert _config(page)["crs"] == "gcj02"
+    assert start_config(page, "command")["crs"] == "gcj02"
     x, y = gcrs.from_wgs84(121.70, 38.90, "gcj02")
     assert _district_ring(page)[0] == pytest.approx([float(x), float(y)], abs=1e-6)
     # the caller's outline is not shifted in place
@@ -164,7 +150,7 @@ def test_commander_gets_the_page_with_a_year_to_today(
     app.dependency_overrides[get_now] = lambda: datetime(2020, 6, 15, 9, 0, tzinfo=CHINA_TZ)
     resp = login_as("commander").get("/map/command")
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/html")
-    config = _config(resp.text)
+    config = start_config(resp.text, "command")
     assert config["window"] == {"from": "2019-06-17", "to": "2020-06-15", "category": ""}
     assert config["available"]["hotspots"] and config["available"]["rates"]
     assert '<option value="property">物业</option>' in resp.text
@@ -178,8 +164,8 @@ def test_window_and_category_from_the_query(login_as: Callable[..., TestClient],
     resp = login_as("commander").get(
         "/map/command", params={"from": "2020-03-01", "to": "2020-03-31", "category": "labour"})
     assert resp.status_code == 200
-    assert _config(resp.text)["window"] == {"from": "2020-03-01", "to": "2020-03-31",
-                                            "category": "labour"}
+    assert start_config(resp.text, "command")["window"] == {
+        "from": "2020-03-01", "to": "2020-03-31", "category": "labour"}
     assert '<option value="labour" selected>' in resp.text
 
 

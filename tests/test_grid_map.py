@@ -34,6 +34,7 @@ from tests.live_site import (
     log_in,
     watched_page,
 )
+from tests.page_parts import overlay_names, start_config
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CODE = "210202001002001"
@@ -51,21 +52,6 @@ def _cells(*codes: str, name: str = "测试社区") -> dict[str, Any]:
         {"type": "Feature", "geometry": _square(121.70 + 0.01 * i, 38.90),
          "properties": {"code": code, "parent_code": code[:12], "parent_name": name}}
         for i, code in enumerate(codes)]}
-
-
-def _config(page: str) -> dict[str, Any]:
-    found = re.search(r"GridmapLive\.start\(\"grid\", map_\w+, \{.*?\}, (\{.*?\})\);", page,
-                      re.DOTALL)
-    assert found, "no start call"
-    config: dict[str, Any] = json.loads(found.group(1))
-    return config
-
-
-def _overlay_names(page: str) -> list[str]:
-    overlays = re.search(r"overlays\s*:\s*\{(.*?)\}", page, re.DOTALL)
-    assert overlays is not None
-    labels = [json.loads(n) for n in re.findall(r'("(?:[^"\\]|\\.)*")\s*:', overlays.group(1))]
-    return [re.sub(r"<[^>]+>", "", label) for label in labels]
 
 
 # --- the page builder ---------------------------------------------------------------------------
@@ -87,7 +73,7 @@ def test_page_is_offline_phone_ready_and_loads_its_scripts_in_order() -> None:
 
 def test_layers_counts_and_list_are_on_the_page() -> None:
     page = build_grid_map(_cells(CODE), today="2020-06-15")
-    assert _overlay_names(page) == ["相邻网格", "本人网格", "未办结案件"]
+    assert overlay_names(page) == ["相邻网格", "本人网格", "未办结案件"]
     assert '"collapsed": true' in page  # a phone keeps the map; the panel opens on a tap
     for key in ("open", "due_soon", "overdue", "supervised", "total"):
         assert f'data-count="{key}"' in page
@@ -98,7 +84,7 @@ def test_layers_counts_and_list_are_on_the_page() -> None:
 
 
 def test_config_names_the_cells_the_neighbour_box_and_the_api() -> None:
-    config = _config(build_grid_map(_cells(CODE, OTHER), today="2020-06-15"))
+    config = start_config(build_grid_map(_cells(CODE, OTHER), today="2020-06-15"), "grid")
     assert config["grids"] == [CODE, OTHER]
     assert config["bbox"] == list(neighbour_bbox(121.70, 38.90, 121.72, 38.91))
     assert config["bbox"] == pytest.approx([121.69, 38.895, 121.73, 38.915])  # half a side
@@ -117,14 +103,14 @@ def test_view_fits_the_workers_cells() -> None:
 
 
 def test_a_missing_cases_layer_is_named_not_requested() -> None:
-    config = _config(build_grid_map(_cells(CODE), available={"cases": False}))
+    config = start_config(build_grid_map(_cells(CODE), available={"cases": False}), "grid")
     assert config["available"] == {"cases": False}
 
 
 def test_on_amap_the_overlays_and_the_view_are_gcj02() -> None:
     amap = basemap_for(MapSettings(basemap="amap"))
     page = build_grid_map(_cells(CODE), basemap=amap)
-    assert _config(page)["crs"] == "gcj02"
+    assert start_config(page, "grid")["crs"] == "gcj02"
     assert "webrd0{s}.is.autonavi.com" in page
     fit = re.search(r"\.fitBounds\(\s*(\[\[.*?\]\])", page)
     assert fit is not None
@@ -178,7 +164,7 @@ def test_admin_gets_a_grid_page_whose_assets_are_served(
         client: TestClient, grids: list[str]) -> None:
     resp = client.get(f"/map/grid/{grids[0]}")
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/html")
-    assert _config(resp.text)["grids"] == [grids[0]]
+    assert start_config(resp.text, "grid")["grids"] == [grids[0]]
     assert not re.search(r"https?://", resp.text)
     for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', resp.text):
         asset = client.get(url)
@@ -238,7 +224,7 @@ def test_map_me_draws_all_grids_of_a_worker_with_several(
     leader = login_as("grid_leader", grid_codes=grids[:2])
     resp = leader.get("/map/me")
     assert resp.status_code == 200
-    assert _config(resp.text)["grids"] == grids[:2]
+    assert start_config(resp.text, "grid")["grids"] == grids[:2]
     assert "等 2 个网格" in resp.text
 
 
@@ -269,7 +255,7 @@ def test_pages_need_a_login(anon_client: TestClient, zhongshan: None) -> None:
 def test_the_page_carries_the_request_day(app: FastAPI, client: TestClient,
                                           grids: list[str]) -> None:
     app.dependency_overrides[get_now] = lambda: datetime(2020, 6, 15, 23, 30, tzinfo=CHINA_TZ)
-    assert _config(client.get(f"/map/grid/{grids[0]}").text)["today"] == "2020-06-15"
+    assert start_config(client.get(f"/map/grid/{grids[0]}").text, "grid")["today"] == "2020-06-15"
 
 
 # --- in the browser -----------------------------------------------------------------------------
