@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +13,7 @@ from branca.element import Figure, MacroElement
 from jinja2 import Template
 
 from static_map.assets import OWN_URL, VENDOR_URL, vendor_css, vendor_js
+from static_map.live_map import bounds_of, geometry_positions
 
 # Shown only when there is nothing to fit the view to: the middle of 中山区, 大连.
 _FALLBACK_CENTER = (38.89, 121.72)
@@ -147,7 +148,8 @@ def build_district_map(
         (_COMMUNITY, _display_features(communities, street_names)),
         (_GRID, _display_features(grids, community_names)),
     )
-    bounds = _bounds(f for _, feats in levels for f in feats)
+    bounds = bounds_of(p for _, feats in levels for f in feats
+                       for p in geometry_positions(f["geometry"]))
     center = _FALLBACK_CENTER if bounds is None else (
         (bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2)
 
@@ -318,19 +320,6 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha:g})"
 
 
-def _bounds(features: Iterable[dict[str, Any]]) -> list[list[float]] | None:
-    """[[south, west], [north, east]] of the features' coordinates, None when there are none."""
-    west = south = float("inf")
-    east = north = float("-inf")
-    for feature in features:
-        for lon, lat, *_ in _positions(feature["geometry"]):
-            west, east = min(west, lon), max(east, lon)
-            south, north = min(south, lat), max(north, lat)
-    if west == float("inf"):
-        return None
-    return [[south, west], [north, east]]
-
-
 def _rounded(geometry: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a GeoJSON geometry with coordinates rounded to _COORD_DECIMALS."""
     if geometry.get("type") == "GeometryCollection":
@@ -343,18 +332,3 @@ def _rounded(geometry: Mapping[str, Any]) -> dict[str, Any]:
         return [walk(c) for c in coords]
 
     return {"type": geometry["type"], "coordinates": walk(geometry.get("coordinates") or [])}
-
-
-def _positions(geometry: Mapping[str, Any]) -> Iterator[Sequence[float]]:
-    """Every position of a GeoJSON geometry, whatever its type."""
-    if geometry.get("type") == "GeometryCollection":
-        for part in geometry.get("geometries") or ():
-            yield from _positions(part)
-        return
-    stack = [geometry.get("coordinates") or []]
-    while stack:
-        coords = stack.pop()
-        if coords and isinstance(coords[0], int | float):
-            yield coords
-        else:
-            stack.extend(coords)
